@@ -1,0 +1,167 @@
+"""The provider population: organisations in UK voluntary-sector income bands.
+
+All provider state lives in NumPy arrays (one element per organisation, including those
+that will only arrive later), so the monthly cash step advances every provider at once.
+Initial organisations and entrants are drawn from the ``population`` stream in a fixed
+order and entry months from the ``entry`` stream, so every policy meets the same market.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from ..scenario.schema import BAND_INCOME_BOUNDS, SIZE_BANDS, SMALL_BANDS, Scenario
+
+FUTURE, ACTIVE, EXITED = 0, 1, 2
+"""Provider status codes."""
+
+EXIT_NONE, EXIT_INSOLVENT, EXIT_CLOSED = 0, 1, 2
+EXIT_CAUSES = ("", "insolvent", "closed")
+
+SMALL_BAND_CODES = tuple(SIZE_BANDS.index(b) for b in SMALL_BANDS)
+
+
+@dataclass
+class Providers:
+    """Every organisation's attributes and state, one array element each."""
+
+    band: np.ndarray            # int8 index into SIZE_BANDS
+    private: np.ndarray         # bool: private company rather than VCSE
+    county_wide: np.ndarray     # bool: serves every district
+    district: np.ndarray        # int16 home district
+    income: np.ndarray          # £/year from other sources (grants, donations, trading)
+    quality: np.ndarray         # true delivery quality, 0-5
+    skill: np.ndarray           # bid-writing skill, 0-1 (changes with learning)
+    skill_initial: np.ndarray
+    cost_per_user: np.ndarray   # £ per user per year
+    capacity: np.ndarray        # £/year of contract work it can deliver
+    full_cost: np.ndarray       # bool: prices cover full cost
+    reserves_initial: np.ndarray  # months of spending held at entry
+    entry_month: np.ndarray     # int32, 0 for organisations present at the start
+    cash: np.ndarray            # £ free cash
+    collateral: np.ndarray      # £ locked as bond collateral
+    status: np.ndarray          # int8 FUTURE / ACTIVE / EXITED
+    admitted: np.ndarray        # bool: on the DPS / framework
+    admitted_month: np.ndarray  # int32, -1 if never
+    applying: np.ndarray        # bool: an application is being evaluated
+    next_apply_day: np.ndarray  # float: earliest day it may (re)apply
+    exit_month: np.ndarray      # int32, -1 while in the market
+    exit_cause: np.ndarray      # int8 EXIT_*
+    committed: np.ndarray       # £/year of live contract work
+    income_factor: np.ndarray   # multiplier on other income (grant loss shocks)
+    bids: np.ndarray            # int32 bids made
+    wins: np.ndarray            # int32 contracts won
+    value_won: np.ndarray       # £ total value of contracts won (its share)
+    bid_cost_paid: np.ndarray   # £ spent on bids and applications
+    receipts_pence: np.ndarray  # int64: commissioner payments received (incl. as consortium lead)
+
+    @property
+    def n(self) -> int:
+        return len(self.band)
+
+    @property
+    def spending(self) -> np.ndarray:
+        """Monthly spending funded by other income (£/month)."""
+        return self.income / 12.0
+
+    def is_small(self) -> np.ndarray:
+        return np.isin(self.band, SMALL_BAND_CODES)
+
+    def columns(self) -> dict[str, np.ndarray]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def _beta(rng: np.random.Generator, mean: np.ndarray, concentration: float = 8.0) -> np.ndarray:
+    """Beta draws with the given means (concentration a+b)."""
+    mean = np.clip(mean, 0.02, 0.98)
+    return rng.beta(mean * concentration, (1 - mean) * concentration)
+
+
+def _lognormal_median(rng: np.random.Generator, median: float, sigma: float, size: int) -> np.ndarray:
+    return median * np.exp(sigma * rng.standard_normal(size))
+
+
+def draw_organisations(scenario: Scenario, rng: np.random.Generator, count: int, entrants: bool = False) -> dict[str, np.ndarray]:
+    """Attributes of ``count`` organisations drawn from the scenario's market.
+
+    Income within a band is lognormal with the band's mean and clipped to the band's
+    bounds; bid-writing skill is drawn independently of delivery quality (seed 003 ¶14:
+    "good at youth work but poor at writing bids").
+    """
+    m = scenario.market
+    mix = np.array(m.size_mix.as_tuple())
+    band = rng.choice(len(SIZE_BANDS), size=count, p=mix / mix.sum()).astype(np.int8)
+    means = np.array(m.mean_income.as_tuple())[band]
+    sigma = m.income_sigma
+    income = means * np.exp(sigma * rng.standard_normal(count) - sigma**2 / 2)
+    lo = np.array([BAND_INCOME_BOUNDS[b][0] for b in SIZE_BANDS])[band]
+    hi = np.array([BAND_INCOME_BOUNDS[b][1] for b in SIZE_BANDS])[band]
+    income = np.clip(income, lo, hi)
+    private = rng.random(count) < m.private_share
+    county_wide = rng.random(count) < np.array(m.county_wide_share.as_tuple())[band]
+    district = rng.integers(0, m.districts, size=count).astype(np.int16)
+    quality = np.clip(_lognormal_median(rng, m.quality.median, m.quality.sigma, count), 1.0, 5.0)
+    skill = _beta(rng, np.array(m.bid_skill.as_tuple())[band])
+    cost = _lognormal_median(rng, m.cost_per_user.median, m.cost_per_user.sigma, count)
+    median_lot = scenario.procurement.competitions.lot_value.median
+    capacity = np.maximum(m.capacity_multiple * income, np.where(band >= 1, median_lot, 0.0))
+    full_cost = rng.random(count) < scenario.finance.full_cost_share
+    reserves = _lognormal_median(rng, m.reserves_months.median, m.reserves_months.sigma, count)
+    if entrants:
+        reserves = reserves * m.entrant_reserves_factor
+    return dict(band=band, private=private, county_wide=county_wide, district=district, income=income,
+                quality=quality, skill=skill, cost_per_user=cost, capacity=capacity, full_cost=full_cost,
+                reserves_initial=reserves)
+
+
+def entry_months(scenario: Scenario, rng: np.random.Generator) -> np.ndarray:
+    """Arrival month of each entrant over the horizon (Poisson arrivals each month)."""
+    rate = scenario.market.entry_per_year / 12.0
+    counts = rng.poisson(rate, size=scenario.horizon_months)
+    months = np.repeat(np.arange(scenario.horizon_months), counts)
+    return months[months > 0].astype(np.int32)
+
+
+def build_population(scenario: Scenario, pop_rng: np.random.Generator, entry_rng: np.random.Generator) -> Providers:
+    """Initial organisations followed by every entrant of the horizon."""
+    arrivals = entry_months(scenario, entry_rng)
+    first = draw_organisations(scenario, pop_rng, scenario.market.providers)
+    later = draw_organisations(scenario, pop_rng, len(arrivals), entrants=True)
+    attrs = {k: np.concatenate([first[k], later[k]]) for k in first}
+    n = len(attrs["band"])
+    entry = np.concatenate([np.zeros(scenario.market.providers, np.int32), arrivals])
+    untrained = attrs["skill"].copy()
+    skill = untrained
+    if scenario.support.bid_training:
+        skill = apply_training(skill, attrs["band"], scenario.support.training_skill_gain)
+    status = np.where(entry == 0, ACTIVE, FUTURE).astype(np.int8)
+    attrs["skill"] = skill
+    return Providers(
+        **attrs,
+        skill_initial=untrained,
+        entry_month=entry,
+        cash=attrs["reserves_initial"] * attrs["income"] / 12.0,
+        collateral=np.zeros(n),
+        status=status,
+        admitted=np.zeros(n, bool),
+        admitted_month=np.full(n, -1, np.int32),
+        applying=np.zeros(n, bool),
+        next_apply_day=np.zeros(n),
+        exit_month=np.full(n, -1, np.int32),
+        exit_cause=np.zeros(n, np.int8),
+        committed=np.zeros(n),
+        income_factor=np.ones(n),
+        bids=np.zeros(n, np.int32),
+        wins=np.zeros(n, np.int32),
+        value_won=np.zeros(n),
+        bid_cost_paid=np.zeros(n),
+        receipts_pence=np.zeros(n, np.int64),
+    )
+
+
+def apply_training(skill: np.ndarray, band: np.ndarray, gain: float) -> np.ndarray:
+    """Bid-writing training lifts micro and small organisations' skill (capped at 1)."""
+    small = np.isin(band, SMALL_BAND_CODES)
+    return np.where(small, np.minimum(1.0, skill + gain), skill)

@@ -1,0 +1,47 @@
+"""Input errors that name the file, the key path and the line.
+
+A commissioner editing YAML needs to see *where* the file is wrong, in plain words, not a
+traceback. Every problem found while reading a scenario or sweep file becomes a
+:class:`Problem`; a :class:`ScenarioError` carries one or more of them. The CLI prints
+``str(error)`` and exits with code 2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input file."""
+
+    file: str
+    path: str | None
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f", line {self.line}"
+        key = f" at key '{self.path}'" if self.path else ""
+        return f"{where}{key}: {self.message}"
+
+
+class ScenarioError(ValueError):
+    """A scenario or sweep file cannot be used; ``problems`` says why and where."""
+
+    def __init__(self, problems: list[Problem] | Problem):
+        self.problems = [problems] if isinstance(problems, Problem) else list(problems)
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        if len(self.problems) == 1:
+            return f"error in {self.problems[0]}"
+        lines = [f"{len(self.problems)} errors:"] + [f"  - {p}" for p in self.problems]
+        return "\n".join(lines)
+
+    @classmethod
+    def single(cls, file: str | Path, message: str, path: str | None = None, line: int | None = None) -> "ScenarioError":
+        return cls(Problem(str(file), path, line, message))

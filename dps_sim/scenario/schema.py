@@ -1,0 +1,367 @@
+"""The scenario schema: every input of a run, validated and frozen.
+
+Each field carries a default, a unit (``json_schema_extra={"unit": ...}``) and a
+description, so ``dps-sim schema`` gives editors completion and the docs are generated
+from the same place. Defaults start from the calibration table of DESIGN.md; a default
+that is an assumption says so in its description.
+
+Money is in pounds sterling (£), time in months unless the name says days.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SIZE_BANDS: tuple[str, ...] = ("micro", "small", "medium", "large", "major")
+"""UK voluntary-sector income bands, smallest first (NCVO)."""
+
+SMALL_BANDS: tuple[str, ...] = ("micro", "small")
+"""Bands counted as "small providers" in the KPIs."""
+
+BAND_INCOME_BOUNDS: dict[str, tuple[float, float]] = {
+    "micro": (500.0, 10_000.0),
+    "small": (10_000.0, 100_000.0),
+    "medium": (100_000.0, 1_000_000.0),
+    "large": (1_000_000.0, 10_000_000.0),
+    "major": (10_000_000.0, 500_000_000.0),
+}
+"""Annual income range of each band in £ (NCVO bands; the micro floor and major ceiling are assumptions)."""
+
+
+def _f(default, unit: str, description: str, **kw):
+    """A field with a default, a unit and a description (shown by `dps-sim schema`)."""
+    return Field(default, description=description, json_schema_extra={"unit": unit}, **kw)
+
+
+class Frozen(BaseModel):
+    """Base of every scenario section: unknown keys are errors, values cannot change."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+Money = Annotated[float, Field(ge=0.0)]
+
+
+class BandValues(Frozen):
+    """One number per income band."""
+
+    micro: float = Field(ge=0)
+    small: float = Field(ge=0)
+    medium: float = Field(ge=0)
+    large: float = Field(ge=0)
+    major: float = Field(ge=0)
+
+    def as_tuple(self) -> tuple[float, ...]:
+        return tuple(getattr(self, b) for b in SIZE_BANDS)
+
+
+class SizeMix(BandValues):
+    """Share of organisations in each income band; must sum to 1 (±0.01)."""
+
+    micro: Share = 0.511
+    small: Share = 0.328
+    medium: Share = 0.132
+    large: Share = 0.026
+    major: Share = 0.003
+
+    @model_validator(mode="after")
+    def _sums_to_one(self) -> "SizeMix":
+        total = sum(self.as_tuple())
+        if abs(total - 1.0) > 0.01:
+            raise ValueError(f"size_mix shares must sum to 1 (they sum to {total:.3f})")
+        return self
+
+
+class LogNormal(Frozen):
+    """A lognormal distribution given by its median and log-scale sigma."""
+
+    median: float = Field(gt=0, description="median of the distribution, in the field's unit")
+    sigma: float = Field(0.5, ge=0, le=3, description="standard deviation of the natural log")
+
+
+class Market(Frozen):
+    """The organisations able to serve, and how they arrive."""
+
+    districts: int = _f(12, "districts", "number of districts lots are let in", ge=1, le=500)
+    providers: int = _f(300, "organisations", "organisations able to serve at the start", ge=1, le=200_000)
+    entry_per_year: float = _f(12.0, "organisations/year", "new organisations arriving (Poisson rate)", ge=0)
+    size_mix: SizeMix = Field(default_factory=SizeMix, description="share of organisations by income band (NCVO 2011/12)")
+    private_share: Share = _f(0.1, "share", "share of organisations that are private companies rather than VCSE")
+    mean_income: BandValues = Field(
+        default_factory=lambda: BandValues(micro=2_800, small=35_000, medium=308_000, large=2_770_000, major=35_000_000),
+        description="mean annual income from other sources by band, £ (NCVO 2011/12)",
+        json_schema_extra={"unit": "£/year"},
+    )
+    income_sigma: float = _f(0.5, "log £", "spread of income within a band (lognormal sigma, clipped to the band); assumption", ge=0, le=2)
+    income_volatility: float = _f(0.10, "share", "month-to-month standard deviation of other income, as a share of its mean; assumption", ge=0, le=1)
+    reserves_months: LogNormal = Field(
+        default_factory=lambda: LogNormal(median=3.0, sigma=1.3),
+        description="cash reserves at the start in months of spending; median 3 and sigma 1.3 put a fifth under one month (Mohan & Clifford 2020)",
+        json_schema_extra={"unit": "months"},
+    )
+    county_wide_share: BandValues = Field(
+        default_factory=lambda: BandValues(micro=0.0, small=0.05, medium=0.3, large=0.8, major=1.0),
+        description="probability an organisation serves every district rather than its home district only; assumption",
+        json_schema_extra={"unit": "share"},
+    )
+    quality: LogNormal = Field(
+        default_factory=lambda: LogNormal(median=3.2, sigma=0.2),
+        description="true delivery quality on the 0-5 panel scale (clipped to 1-5); assumption",
+        json_schema_extra={"unit": "0-5 score"},
+    )
+    bid_skill: BandValues = Field(
+        default_factory=lambda: BandValues(micro=0.25, small=0.35, medium=0.5, large=0.65, major=0.75),
+        description="mean bid-writing skill (0-1, Beta distributed, independent of quality) by band; assumption",
+        json_schema_extra={"unit": "0-1"},
+    )
+    cost_per_user: LogNormal = Field(
+        default_factory=lambda: LogNormal(median=400.0, sigma=0.3),
+        description="provider's cost of serving one service user for a year, £; assumption",
+        json_schema_extra={"unit": "£/user/year"},
+    )
+    capacity_multiple: float = _f(1.5, "× income", "annual contract value a provider can deliver, as a multiple of its other income (at least one median lot); assumption", gt=0)
+    entrant_reserves_factor: float = _f(0.8, "× reserves", "new organisations start with this share of the usual reserves; assumption", ge=0)
+
+
+class Admission(Frozen):
+    """How organisations join the DPS (or framework)."""
+
+    evaluation_working_days: int = _f(10, "working days", "time to decide an application (PCR 2015 reg 34: 10, or 15 if justified)", ge=0, le=120)
+    min_turnover_multiple: float = _f(2.0, "× annual lot value", "turnover a bidder must have, as a multiple of the lot's annual value (PCR 2015 reg 58 caps it at 2)", ge=0)
+    reapply_after_days: int = _f(30, "days", "a rejected applicant may reapply after this many days", ge=0)
+    pass_score: float = _f(2.0, "0-5 score", "minimum assessed score of a selection questionnaire; assumption", ge=0, le=5)
+    apply_probability: float = _f(0.6, "share", "chance an organisation applies to join in a given year; assumption", ge=0, le=1)
+    questionnaire_pages: int = _f(10, "pages", "length of the selection questionnaire (bid cost of applying)", ge=0)
+    reopen_months: tuple[int, ...] = _f((), "months", "framework only: months at which admission re-opens")
+
+
+class Competitions(Frozen):
+    """Mini-competitions (call-offs) run among admitted providers."""
+
+    every_months: int = _f(1, "months", "months between competition rounds", ge=1, le=120)
+    lots_per_round: int = _f(4, "lots", "lots called off in each round", ge=0, le=1000)
+    first_round_lots: int | None = _f(None, "lots", "lots in the first round (the launch); null: lots_per_round")
+    lot_value: LogNormal = Field(
+        default_factory=lambda: LogNormal(median=60_000, sigma=0.5),
+        description="annual value of a lot, £ (lognormal)",
+        json_schema_extra={"unit": "£/year"},
+    )
+    cost_per_user_target: float = _f(400.0, "£/user/year", "commissioner's reference cost per user: target reach = lot value / this", gt=0)
+    tender_days: int = _f(30, "days", "tender window from call-off to award", ge=0)
+    document_pages: int = _f(10, "pages", "length of the tender documents a bidder must answer", ge=1)
+    weights: "Weights" = Field(default_factory=lambda: Weights(), description="award criteria weights")
+    price_formula: Literal["lowest_over_bid", "linear"] = _f(
+        "lowest_over_bid", "", "price score: lowest ÷ bid × weight (Crown Commercial Service), or linear: weight × (1 − (bid − lowest)/lowest), floored at 0")
+    max_bids_per_round: int = _f(2, "bids", "most lots one organisation bids for in one round (staff time); assumption", ge=1)
+    rerun_failed: bool = _f(True, "", "a lot with no valid bid is re-run at the next round once, then left unserved")
+
+
+class Weights(Frozen):
+    """Award criteria weights; they must sum to 1."""
+
+    quality: Share = 0.40
+    reach: Share = 0.30
+    price: Share = 0.30
+
+    @model_validator(mode="after")
+    def _sum_to_one(self) -> "Weights":
+        total = self.quality + self.reach + self.price
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"weights must sum to 1 (quality + reach + price = {total:.4f})")
+        return self
+
+
+Competitions.model_rebuild()
+
+
+class Procurement(Frozen):
+    """The route by which the council buys, and its rules."""
+
+    route: Literal["dps", "framework", "open_tender", "grant"] = _f("dps", "", "dps: admission open all the time; framework: admission at the start (and re-openings); open_tender: every lot open to all; grant: allocated without competition, paid up front")
+    admission: Admission = Field(default_factory=Admission)
+    competitions: Competitions = Field(default_factory=Competitions)
+    winner_fee_rate: Share = _f(0.0, "share of contract value", "fee charged to winners (allowed only under rules: pa2023)")
+    open_tender_extra_pages: int = _f(20, "pages", "open_tender only: selection questions answered with each bid", ge=0)
+    grant_form_pages: int = _f(4, "pages", "grant only: length of the application form", ge=0)
+
+
+class Payment(Frozen):
+    """When and how the commissioner pays."""
+
+    terms: Literal["advance", "monthly_arrears", "quarterly_arrears", "payment_by_results"] = _f("advance", "", "advance: paid at the start of the month it covers; arrears: invoiced at the end of the month or quarter and paid after period_days; payment_by_results: results_share paid quarterly on delivered reach, the rest monthly in arrears")
+    period_days: int = _f(30, "days", "days from invoice to payment (PCR 2015 reg 113: 30)", ge=0, le=365)
+    late_days_mean: float = _f(0.0, "days", "mean extra days late (exponential); councils averaged 17.5 days, slowest 65 (FPB 2011/12)", ge=0)
+    results_share: Share = _f(0.2, "share", "payment_by_results only: share of value paid on results")
+
+
+class PerformanceBond(Frozen):
+    """Security a provider must hold on large contracts."""
+
+    threshold: float | None = _f(200_000.0, "£/year", "annual contract value at or above which a bond is required (seed 000); null: never", ge=0)
+    fraction: Share = _f(0.10, "share of annual value", "bond amount as a share of annual contract value (UK surety practice)")
+    premium_rate: Share = _f(0.02, "share of bond/year", "yearly premium as a share of the bond; assumption (0.75-4%): sweep it")
+    collateral_share: Share = _f(1.0, "share of bond", "share of the bond the provider must lock as cash collateral; assumption")
+
+
+class Monitoring(Frozen):
+    """Contract management."""
+
+    review_months: int = _f(3, "months", "months between performance reviews", ge=1)
+    notices_before_termination: int = _f(2, "notices", "improvement notices after which the contract is terminated", ge=1)
+    min_reach_ratio: Share = _f(0.85, "share", "delivered ÷ promised reach below which a review issues a notice; assumption")
+    min_quality: float = _f(2.5, "0-5 score", "delivered quality below which a review issues a notice; assumption", ge=0, le=5)
+
+
+class Contracts(Frozen):
+    """Terms of the contracts awarded."""
+
+    length_months: int = _f(36, "months", "initial contract length (6 months to 7 years in the seeds)", ge=1, le=240)
+    extensions_months: tuple[int, ...] = _f((), "months", "optional extensions, e.g. [12, 12] for 1+1+1")
+    extension_probability: Share = _f(1.0, "share", "chance each extension is funded and taken up when performance is satisfactory")
+    taper_per_year: Share = _f(0.0, "share/year", "value falls by this share each contract year")
+    payment: Payment = Field(default_factory=Payment)
+    performance_bond: PerformanceBond = Field(default_factory=PerformanceBond)
+    monitoring: Monitoring = Field(default_factory=Monitoring)
+    recommission_months: int = _f(3, "months", "time to re-commission a failed or terminated contract", ge=0)
+
+
+class Behaviour(Frozen):
+    """How organisations decide and learn (assumptions: sweep them)."""
+
+    expected_bidders: float = _f(3.0, "bidders", "competition a provider expects (TED 2012-18: about 3 bids per tender)", gt=0)
+    contract_value_share: Share = _f(0.15, "share", "share of a contract's total value a provider counts as gain when deciding to bid; assumption")
+    margin_mean: float = _f(0.0, "share", "mean price mark-up over delivery cost (negative: below full cost; NPC 2022: two-thirds not paid full cost)", ge=-0.5, le=1)
+    margin_sd: float = _f(0.08, "share", "spread of the mark-up", ge=0, le=1)
+    bid_hours_fixed: float = _f(8.0, "hours", "hours to prepare any bid; assumption", ge=0)
+    bid_hours_per_page: float = _f(3.0, "hours/page", "hours per page of tender documents for an average writer; calibrated so an 80-page bid costs about £5,800 (CEBR)", ge=0)
+    hour_cost: float = _f(25.0, "£/hour", "cost of an hour of staff time", ge=0)
+    skill_weight: Share = _f(0.5, "share", "weight of bid-writing skill (vs true quality) in the assessed quality score")
+    evaluator_noise: float = _f(0.4, "0-5 score", "standard deviation of panel noise on quality scores", ge=0)
+    learn_per_bid: Share = _f(0.02, "share of gap", "skill gained per bid, as a share of the gap to 1 (seed 003 ¶14)")
+    learn_per_win: Share = _f(0.06, "share of gap", "extra skill gained per win (seed 003 ¶14: winners learn and win again)")
+    close_reserve_months: float = _f(0.25, "months", "an organisation with no contract and reserves below this closes; assumption", ge=0)
+    spending_adjustment: Share = _f(0.3, "share", "how strongly an organisation cuts or raises spending towards its reserve target each month; assumption")
+
+
+class Finance(Frozen):
+    """Cash rules."""
+
+    overdraft_months: float = _f(0.0, "months of spending", "overdraft limit: cash below minus this is insolvency", ge=0)
+    full_cost_share: Share = _f(0.33, "share", "share of providers whose prices cover full cost (NPC 2022); the rest bid at the margin")
+
+
+class Support(Frozen):
+    """Support a commissioner can switch on."""
+
+    bid_training: bool = _f(False, "", "bid-writing training for micro and small providers (seed 003 ¶8, ¶11)")
+    training_skill_gain: Share = _f(0.2, "skill", "skill added by training (capped at 1); assumption")
+    paperwork_reduction: Share = _f(0.0, "share", "share of tender pages cut")
+    peppercorn_rent: bool = _f(False, "", "contract holders lease council buildings at a peppercorn rent (seed 003 ¶10)")
+    peppercorn_saving: Share = _f(0.1, "share of spending", "spending saved by a peppercorn lease; assumption")
+    upfront_below: float | None = _f(None, "£/year", "contracts below this annual value are paid in advance whatever the terms; null: off", ge=0)
+    bond_waiver: bool = _f(False, "", "performance bonds waived for VCSE providers (seed 000: a Member agreed the bond should be waived)")
+    consortia: bool = _f(False, "", "small providers may bid as consortium members behind a lead provider (seed 000: 5 core and 23 associate members)")
+    consortium_members: int = _f(4, "organisations", "most members behind one lead", ge=1, le=50)
+    consortium_pass_on_days: int = _f(15, "days", "delay before the lead passes payment on to members", ge=0)
+
+
+class _ShockBase(Frozen):
+    probability_per_year: Share | None = _f(None, "1/year", "random shock: chance it starts in any year instead of at a fixed month")
+
+
+class PaymentDelay(_ShockBase):
+    """Commissioner pays late for a while."""
+
+    type: Literal["payment_delay"]
+    start_month: int = _f(0, "month", "first month of the delay", ge=0)
+    months: int = _f(6, "months", "how long it lasts", ge=1)
+    extra_days: float = _f(60.0, "days", "extra days added to every payment", ge=0)
+
+
+class FundingCut(_ShockBase):
+    """The commissioner's budget falls: live contracts and future lots lose value."""
+
+    type: Literal["funding_cut"]
+    month: int = _f(0, "month", "month the cut applies", ge=0)
+    fraction: Share = _f(0.2, "share", "share of value cut")
+    applies_to: Literal["all", "lots", "contracts"] = _f("all", "", "cut future lots, live contracts, or both")
+
+
+class CostInflation(_ShockBase):
+    """Costs rise (e.g. a wage rise) while contract prices stay fixed."""
+
+    type: Literal["cost_inflation"]
+    month: int = _f(0, "month", "month the rise applies", ge=0)
+    fraction: float = _f(0.05, "share", "rise in providers' costs", ge=0, le=2)
+
+
+class GrantLoss(_ShockBase):
+    """A share of providers lose part of their other income."""
+
+    type: Literal["grant_loss"]
+    month: int = _f(0, "month", "month of the loss", ge=0)
+    share_of_providers: Share = _f(0.2, "share", "share of providers affected")
+    fraction: Share = _f(0.3, "share", "share of their other income lost")
+
+
+class DemandSurge(_ShockBase):
+    """More service users need the service: lots and targets grow."""
+
+    type: Literal["demand_surge"]
+    month: int = _f(0, "month", "month the surge starts", ge=0)
+    months: int = _f(6, "months", "how long it lasts", ge=1)
+    fraction: float = _f(0.3, "share", "rise in lot value and target reach", ge=0, le=5)
+
+
+class FundingUncertainty(_ShockBase):
+    """External funding behind extensions may not be renewed (Bromley DV/VAWG)."""
+
+    type: Literal["funding_uncertainty"]
+    renewal_probability: Share = _f(0.7, "share", "chance each year's external funding is renewed; if not, the contract ends at the next extension point")
+
+
+Shock = Annotated[
+    Union[PaymentDelay, FundingCut, CostInflation, GrantLoss, DemandSurge, FundingUncertainty],
+    Field(discriminator="type"),
+]
+
+
+class Scenario(Frozen):
+    """A whole scenario: market, procurement route, contract terms, shocks and support.
+
+    ``policies`` are overlays deep-merged onto everything else; ``baseline`` is the
+    scenario itself. A Scenario is frozen: policies are applied by the loader, which
+    validates each resolved policy into a Scenario of its own.
+    """
+
+    name: str = Field(description="short title shown on charts and in the report")
+    description: str = _f("", "", "what this scenario represents, in plain words")
+    seed: int = _f(0, "", "root seed of the run (numpy SeedSequence entropy)", ge=0)
+    horizon_months: int = _f(60, "months", "simulated period", ge=1, le=600)
+    rules: Literal["pcr2015", "pa2023", "light_touch"] = _f("pcr2015", "", "timing rule set: PCR 2015, Procurement Act 2023 dynamic markets, or light-touch")
+    market: Market = Field(default_factory=Market)
+    procurement: Procurement = Field(default_factory=Procurement)
+    contracts: Contracts = Field(default_factory=Contracts)
+    behaviour: Behaviour = Field(default_factory=Behaviour)
+    finance: Finance = Field(default_factory=Finance)
+    shocks: tuple[Shock, ...] = Field(default=(), description="scheduled or random shocks")
+    support: Support = Field(default_factory=Support)
+    policies: dict[str, dict] = Field(default_factory=lambda: {"baseline": {}}, description="named overlays deep-merged onto the scenario; 'baseline' is the scenario itself")
+
+    @field_validator("policies")
+    @classmethod
+    def _policy_names(cls, v: dict[str, dict]) -> dict[str, dict]:
+        for name, overlay in v.items():
+            if not isinstance(overlay, dict):
+                raise ValueError(f"policy {name!r} must be a mapping of overrides, got {type(overlay).__name__}")
+        return v
+
+    @model_validator(mode="after")
+    def _check_rules(self) -> "Scenario":
+        from .rules import check_rules
+
+        check_rules(self)
+        return self

@@ -143,6 +143,7 @@ class Competitions(Frozen):
 
     every_months: int = _f(1, "months", "months between competition rounds", ge=1, le=120)
     lots_per_round: int = _f(4, "lots", "lots called off in each round", ge=0, le=1000)
+    first_round_month: int = _f(1, "month", "month of the first competition round (the launch), after the initial admission window", ge=0)
     first_round_lots: int | None = _f(None, "lots", "lots in the first round (the launch); null: lots_per_round")
     lot_value: LogNormal = Field(
         default_factory=lambda: LogNormal(median=60_000, sigma=0.5),
@@ -157,6 +158,7 @@ class Competitions(Frozen):
         "lowest_over_bid", "", "price score: lowest ÷ bid × weight (Crown Commercial Service), or linear: weight × (1 − (bid − lowest)/lowest), floored at 0")
     max_bids_per_round: int = _f(2, "bids", "most lots one organisation bids for in one round (staff time); assumption", ge=1)
     rerun_failed: bool = _f(True, "", "a lot with no valid bid is re-run at the next round once, then left unserved")
+    retender_on_expiry: bool = _f(False, "", "an ongoing service: a contract that ends is re-let to start the day it ends (otherwise the need ends with the contract)")
 
 
 class Weights(Frozen):
@@ -243,6 +245,7 @@ class Behaviour(Frozen):
     learn_per_bid: Share = _f(0.02, "share of gap", "skill gained per bid, as a share of the gap to 1 (seed 003 ¶14)")
     learn_per_win: Share = _f(0.06, "share of gap", "extra skill gained per win (seed 003 ¶14: winners learn and win again)")
     close_reserve_months: float = _f(0.25, "months", "an organisation with no contract and reserves below this closes; assumption", ge=0)
+    handback_loss: Share = _f(0.15, "share of contract value", "a provider hands a contract back at a review when its monthly loss on it exceeds this share of the contract's value (ADASS 2018: 145 contracts handed back); assumption")
     spending_adjustment: Share = _f(0.3, "share", "how strongly an organisation cuts or raises spending towards its reserve target each month; assumption")
 
 

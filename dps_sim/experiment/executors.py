@@ -1,0 +1,82 @@
+"""Where replications run: in this process, on a local process pool, or on a Dask cluster.
+
+Every executor takes chunks of tasks and yields results as chunks finish; the caller writes
+each result to disk at once. Results never depend on the executor: seeds come with tasks.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from typing import Iterator
+
+from .tasks import Payload, Task, TaskResult, init_worker, run_chunk, run_chunk_in_worker
+
+
+def default_workers() -> int:
+    """All cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def chunked(tasks: list[Task], workers: int, per_worker: int = 4, largest: int = 25) -> list[list[Task]]:
+    """Split tasks into chunks: several per worker for balance, none too large for progress."""
+    if not tasks:
+        return []
+    size = max(1, min(largest, -(-len(tasks) // (max(1, workers) * per_worker))))
+    return [tasks[i:i + size] for i in range(0, len(tasks), size)]
+
+
+def run_serial(payload: Payload, chunks: list[list[Task]]) -> Iterator[list[TaskResult]]:
+    """Run chunks one after another in this process."""
+    for chunk in chunks:
+        yield run_chunk(payload, chunk)
+
+
+def run_pool(payload: Payload, chunks: list[list[Task]], workers: int) -> Iterator[list[TaskResult]]:
+    """Run chunks on a local process pool; the payload is sent once per worker (spawn context)."""
+    ctx = mp.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=init_worker, initargs=(payload,)) as pool:
+        pending = {pool.submit(run_chunk_in_worker, c) for c in chunks}
+        try:
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    yield fut.result()
+        finally:
+            for fut in pending:
+                fut.cancel()
+
+
+def run_dask(payload: Payload, chunks: list[list[Task]], scheduler: str, workers: int) -> Iterator[list[TaskResult]]:
+    """Run chunks on Dask: ``scheduler`` is 'local' (start a LocalCluster) or a scheduler address."""
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if scheduler == "local":
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+        client = Client(cluster)
+    else:
+        client = Client(scheduler)
+    try:
+        shared = client.scatter(payload, broadcast=True)
+        futures = client.map(run_chunk, [shared] * len(chunks), chunks, pure=False)
+        for fut in as_completed(futures):
+            yield fut.result()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def execute(payload: Payload, tasks: list[Task], workers: int = 1, scheduler: str | None = None) -> Iterator[list[TaskResult]]:
+    """Run tasks on the chosen backend, yielding each chunk's results as it finishes."""
+    chunks = chunked(tasks, workers)
+    if scheduler:
+        return run_dask(payload, chunks, scheduler, workers)
+    if workers <= 1 or len(chunks) <= 1:
+        return run_serial(payload, chunks)
+    return run_pool(payload, chunks, workers)

@@ -1,0 +1,219 @@
+"""The output folder: parts written as results arrive, tidy tables at the end, the manifest.
+
+Each finished replication is written at once as Parquet parts under ``<out>/.parts/`` (temp
+file, then rename: a killed run leaves no half-written part), so nothing is held only in
+memory until the end. At the end the parts are combined, in a fixed order, into the final
+tables and removed. Existing output is never overwritten silently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+OUTPUT_FILES = ("scenario.resolved.yaml", "manifest.json", "runs.csv", "summary.csv", "timeseries.parquet",
+                "events.parquet", "providers.parquet", "points.parquet", "sensitivity.csv", "report.html",
+                "report.pdf", "charts")
+LIBRARIES = ("numpy", "scipy", "pandas", "pyarrow", "simpy", "pydantic", "PyYAML", "matplotlib", "SALib", "dask",
+             "distributed", "rich")
+
+
+class OutputExistsError(FileExistsError):
+    """The output folder already holds results."""
+
+
+def default_out(command: str, name: str, root: str | Path = "results") -> Path:
+    """results/<command>-<scenario>-<UTC timestamp>."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    return Path(root) / f"{command}-{name}-{stamp}"
+
+
+def prepare_out(out: str | Path, force: bool = False, resume: bool = False) -> Path:
+    """Create the output folder; refuse to reuse a non-empty one unless forced or resuming."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise OutputExistsError(f"{out} exists and is not a folder")
+    if out.exists() and any(out.iterdir()) and not resume:
+        if not force:
+            raise OutputExistsError(
+                f"output folder {out} already holds results; choose another --out, or pass --force to replace them")
+        for name in OUTPUT_FILES + (".parts",):
+            target = out / name
+            if target.is_dir():
+                shutil.rmtree(target)
+            elif target.exists():
+                target.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write a file so that it either exists whole or not at all."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_table(path: Path, table: pa.Table) -> None:
+    """Write a Parquet file atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        pq.write_table(table, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def columns_table(columns: dict[str, Any], constants: dict[str, Any]) -> pa.Table:
+    """A pyarrow table from equal-length columns plus constant columns put first."""
+    n = len(next(iter(columns.values()))) if columns else 0
+    data = {k: pa.array([v] * n) for k, v in constants.items()}
+    for k, v in columns.items():
+        data[k] = pa.array(np.asarray(v))
+    return pa.table(data)
+
+
+class Parts:
+    """Parquet parts of one output folder, one file per (kind, key)."""
+
+    def __init__(self, out: Path):
+        self.root = out / ".parts"
+
+    def path(self, kind: str, key: str) -> Path:
+        return self.root / kind / f"{key}.parquet"
+
+    def write(self, kind: str, key: str, table: pa.Table) -> None:
+        atomic_write_table(self.path(kind, key), table)
+
+    def keys(self, kind: str) -> set[str]:
+        folder = self.root / kind
+        if not folder.exists():
+            return set()
+        return {p.stem for p in folder.glob("*.parquet")}
+
+    def read(self, kind: str) -> pd.DataFrame:
+        folder = self.root / kind
+        files = sorted(folder.glob("*.parquet")) if folder.exists() else []
+        if not files:
+            return pd.DataFrame()
+        return pa.concat_tables([pq.read_table(f) for f in files], promote_options="permissive").to_pandas()
+
+    def clean_temp(self) -> None:
+        """Remove temp files a killed run may have left."""
+        if self.root.exists():
+            for tmp in self.root.rglob("*.tmp"):
+                tmp.unlink()
+
+    def remove(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def git_commit(start: Path | None = None) -> dict[str, Any] | None:
+    """The git commit of the code that ran (and whether it had uncommitted changes), if in a repository."""
+    here = start or Path(__file__).resolve().parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5)
+        if commit.returncode != 0:
+            return None
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
+                               capture_output=True, text=True, timeout=5)
+        return {"commit": commit.stdout.strip(), "dirty": bool(dirty.stdout.strip())}
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def library_versions() -> dict[str, str]:
+    out = {}
+    for lib in LIBRARIES:
+        try:
+            out[lib] = metadata.version(lib)
+        except metadata.PackageNotFoundError:
+            out[lib] = "not installed"
+    return out
+
+
+def file_sha256(path: str | Path | None) -> str | None:
+    if path is None or not Path(path).exists():
+        return None
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def base_manifest(command: str, seed: int, extra: dict[str, Any]) -> dict[str, Any]:
+    """Provenance of a run: version, seed, command, time, platform, libraries, git commit."""
+    from .. import __version__
+
+    return {
+        "dps_sim_version": __version__,
+        "command": command,
+        "argv": sys.argv,
+        "seed": seed,
+        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "libraries": library_versions(),
+        "git": git_commit(),
+        **extra,
+    }
+
+
+def write_manifest(out: Path, manifest: dict[str, Any]) -> None:
+    manifest = {**manifest, "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=2, default=_json_default))
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (np.floating,)):
+        return float(obj)
+    if isinstance(obj, (set, tuple)):
+        return list(obj)
+    return str(obj)
+
+
+def write_csv(path: Path, df: pd.DataFrame) -> None:
+    atomic_write_text(path, df.to_csv(index=False))
+
+
+def write_parquet(path: Path, df: pd.DataFrame) -> None:
+    atomic_write_table(path, pa.Table.from_pandas(df, preserve_index=False))
+
+
+def order_frame(df: pd.DataFrame, key: str, order: Iterable[str], then: list[str]) -> pd.DataFrame:
+    """Sort a table by a categorical key in a given order, then by other columns (stable)."""
+    if df.empty:
+        return df
+    order = list(order)
+    rank = {k: i for i, k in enumerate(order)}
+    df = df.assign(_rank=df[key].map(rank)).sort_values(["_rank", *then], kind="stable")
+    return df.drop(columns="_rank").reset_index(drop=True)

@@ -1,0 +1,141 @@
+"""KPIs and tidy columns from one finished replication.
+
+Only NumPy here: workers compute these next to the simulation and send back small arrays;
+the parent process builds the pandas tables. KPI names are the contract of DESIGN.md.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .model.audit import EVENT_KINDS
+from .model.engine import RunOutput
+from .model.population import ACTIVE, EXIT_CAUSES
+from .scenario.schema import SIZE_BANDS
+
+KPI_NAMES: tuple[str, ...] = (
+    "providers_active_end", "providers_admitted_end", "small_providers_active_end", "insolvencies",
+    "insolvencies_small", "contract_failures", "service_users_reached", "cost_per_user", "service_gap_days",
+    "mean_delivered_quality", "bids_per_lot", "unopposed_lots", "failed_competitions", "sector_bid_cost",
+    "share_of_value_small", "hhi", "commissioner_spend",
+)
+"""The KPIs every runs.csv and summary.csv carries (DESIGN.md)."""
+
+EXTRA_KPIS: tuple[str, ...] = (
+    "contracts_awarded", "lots_called", "bids_small_per_lot", "notices", "terminations", "handbacks", "closures",
+    "entries", "admissions", "bond_calls", "bond_calls_value", "assessment_gap_small", "first_round_winners",
+    "first_round_local_share", "outstanding_payments", "winner_fees", "providers_admitted_small_end",
+)
+"""Further KPIs (names may grow; the ones above stay)."""
+
+KPI_DESCRIPTIONS: dict[str, tuple[str, str]] = {
+    "providers_active_end": ("Organisations still in the market at the end", "organisations"),
+    "providers_admitted_end": ("Organisations admitted to the DPS at the end", "organisations"),
+    "small_providers_active_end": ("Micro and small organisations in the market at the end", "organisations"),
+    "insolvencies": ("Organisations that became insolvent", "organisations"),
+    "insolvencies_small": ("Micro and small organisations that became insolvent", "organisations"),
+    "contract_failures": ("Contracts ended early (insolvency, termination, hand-back)", "contracts"),
+    "service_users_reached": ("Service users reached", "users"),
+    "cost_per_user": ("Commissioner spend per user reached", "£ per user"),
+    "service_gap_days": ("Days a needed service went undelivered", "lot-days"),
+    "mean_delivered_quality": ("Mean delivered quality", "0-5 score"),
+    "bids_per_lot": ("Bids per lot", "bids"),
+    "unopposed_lots": ("Lots with a single bid", "lots"),
+    "failed_competitions": ("Competitions with no valid bid", "lots"),
+    "sector_bid_cost": ("Cost to the sector of bids and applications", "£"),
+    "share_of_value_small": ("Share of awarded value won by micro and small organisations", "share"),
+    "hhi": ("Concentration of awarded value (Herfindahl index, 0-1)", "index"),
+    "commissioner_spend": ("Commissioner payments made", "£"),
+    "assessment_gap_small": ("True minus assessed quality of small organisations' bids", "0-5 score"),
+    "bids_small_per_lot": ("Bids per lot from micro and small organisations", "bids"),
+}
+
+
+def kpis(out: RunOutput) -> dict[str, float]:
+    """The KPIs of one replication."""
+    P, c, C, N, led = out.providers, out.counters, out.contracts, out.needs, out.ledger
+    active = P.status == ACTIVE
+    small = P.band <= 1
+    spend = led["paid_pence"] / 100.0
+    users = float(C["users"].sum())
+    months = float(C["months_delivered"].sum())
+    lots = c["lots"]
+    won = P.value_won
+    shares = won / won.sum() if won.sum() > 0 else np.zeros_like(won)
+    winners = c["first_round_winners"]
+    k = dict(
+        providers_active_end=float(active.sum()),
+        providers_admitted_end=float((active & P.admitted).sum()),
+        small_providers_active_end=float((active & small).sum()),
+        insolvencies=c["insolvencies"],
+        insolvencies_small=c["insolvencies_small"],
+        contract_failures=c["contract_failures"],
+        service_users_reached=users,
+        cost_per_user=spend / users if users > 0 else float("nan"),
+        service_gap_days=float(N["gap_days"].sum()),
+        mean_delivered_quality=float(C["quality_months"].sum() / months) if months > 0 else float("nan"),
+        bids_per_lot=c["bids"] / lots if lots else float("nan"),
+        unopposed_lots=c["unopposed_lots"],
+        failed_competitions=c["failed_competitions"],
+        sector_bid_cost=float(P.bid_cost_paid.sum()),
+        share_of_value_small=c["awarded_value_small"] / c["awarded_value"] if c["awarded_value"] > 0 else float("nan"),
+        hhi=float((shares**2).sum()),
+        commissioner_spend=spend,
+        contracts_awarded=c["awards"],
+        lots_called=lots,
+        bids_small_per_lot=c["bids_small"] / lots if lots else float("nan"),
+        notices=c["notices"],
+        terminations=c["terminations"],
+        handbacks=c["handbacks"],
+        closures=c["closures"],
+        entries=c["entries"],
+        admissions=c["admissions"],
+        bond_calls=c["bond_calls"],
+        bond_calls_value=led["bond_calls"],
+        assessment_gap_small=c["assess_gap_small_sum"] / c["assess_gap_small_n"] if c["assess_gap_small_n"] else float("nan"),
+        first_round_winners=winners,
+        first_round_local_share=c["first_round_local_winners"] / winners if winners else float("nan"),
+        outstanding_payments=led["outstanding_pence"] / 100.0,
+        winner_fees=led["fees"],
+        providers_admitted_small_end=float((active & P.admitted & small).sum()),
+    )
+    return {name: float(v) for name, v in k.items()}
+
+
+def provider_columns(out: RunOutput) -> dict[str, np.ndarray]:
+    """One row per organisation: attributes, entry and exit month, exit cause, what it won."""
+    P = out.providers
+    return {
+        "provider": np.arange(P.n, dtype=np.int32),
+        "size_band": np.array(SIZE_BANDS)[P.band],
+        "private": P.private,
+        "county_wide": P.county_wide,
+        "home_district": P.district,
+        "income": P.income,
+        "quality": P.quality,
+        "bid_skill_start": P.skill_initial,
+        "bid_skill_end": P.skill,
+        "cost_per_user": P.cost_per_user,
+        "capacity": P.capacity,
+        "reserves_months_start": P.reserves_initial,
+        "cash_end": P.cash,
+        "reserve_months_end": P.cash / np.maximum(P.spending, 1.0),
+        "entry_month": P.entry_month,
+        "exit_month": P.exit_month,
+        "exit_cause": np.array(EXIT_CAUSES)[P.exit_cause],
+        "in_market_end": P.status == ACTIVE,
+        "admitted_month": P.admitted_month,
+        "bids": P.bids,
+        "wins": P.wins,
+        "value_won": P.value_won,
+        "bid_cost_paid": P.bid_cost_paid,
+        "contract_receipts": P.receipts_pence / 100.0,
+    }
+
+
+def event_columns(out: RunOutput) -> dict[str, np.ndarray]:
+    """The audit trail with event kinds named."""
+    ev = dict(out.events)
+    ev["event"] = np.array(EVENT_KINDS)[ev.pop("kind")] if len(ev["kind"]) else np.array([], dtype=str)
+    ev["month"] = np.floor(ev["day"] / (365.25 / 12) + 1e-9).astype(np.int32)
+    return ev

@@ -1,0 +1,62 @@
+"""Procurement routes and admission: who may bid, and when they may join.
+
+Routes (DESIGN.md, seed 003 ¶9):
+
+* ``dps`` — admission open for the whole period; requests decided within a set number of
+  working days; a rejected applicant may reapply;
+* ``framework`` — admission only at the start (and at optional re-openings);
+* ``open_tender`` — no admission stage: every lot is open to all, and each bid carries the
+  selection questions as extra pages;
+* ``grant`` — no competition: the lot is allocated to one eligible applicant, paid in advance.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..scenario.schema import Procurement
+
+WORKING_TO_CALENDAR = 7.0 / 5.0
+"""Calendar days per working day."""
+
+ROUTES_WITH_ADMISSION = ("dps", "framework")
+
+
+def has_admission(route: str) -> bool:
+    """Whether providers must be admitted before they can bid."""
+    return route in ROUTES_WITH_ADMISSION
+
+
+def admission_open(procurement: Procurement, month: int) -> bool:
+    """Whether applications are accepted in a month: always on a DPS, at (re)openings on a framework."""
+    if procurement.route == "dps":
+        return True
+    if procurement.route == "framework":
+        return month == 0 or month in procurement.admission.reopen_months
+    return False
+
+
+def evaluation_days(working_days: int) -> float:
+    """Calendar days taken to decide an application (PCR 2015 reg 34: 10 working days)."""
+    return working_days * WORKING_TO_CALENDAR
+
+
+def admitted_on_assessment(score: np.ndarray, pass_score: float) -> np.ndarray:
+    """An application passes when its assessed selection score reaches the pass mark."""
+    return np.asarray(score) >= pass_score
+
+
+def meets_turnover(turnover: np.ndarray, lot_value: float, multiple: float) -> np.ndarray:
+    """Selection: yearly turnover at least ``multiple`` × the lot's annual value (PCR 2015 reg 58 caps the multiple at 2)."""
+    return np.asarray(turnover) >= multiple * lot_value
+
+
+def tender_pages(procurement: Procurement, paperwork_reduction: float) -> float:
+    """Pages a bidder must answer for one lot, after any paperwork reduction."""
+    c = procurement.competitions
+    pages = float(c.document_pages)
+    if procurement.route == "open_tender":
+        pages += procurement.open_tender_extra_pages
+    elif procurement.route == "grant":
+        pages = float(procurement.grant_form_pages)
+    return pages * (1.0 - paperwork_reduction)

@@ -1,0 +1,268 @@
+"""The ``dps-sim`` command: options, exit codes and progress bars. No model logic here.
+
+Exit codes: 0 success; 2 bad input (unreadable or invalid file, bad option, output folder
+already used) with a message naming the file, key path and line; 1 an unexpected failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Sequence
+
+from . import __version__
+
+EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class BadInput(Exception):
+    """A problem with what the user gave us (exit code 2)."""
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("the seed must not be negative")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="dps-sim", description="Simulate commissioning through a Dynamic Purchasing System.")
+    p.add_argument("--version", action="version", version=f"dps-sim {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def common(sp: argparse.ArgumentParser, reps_default: int) -> None:
+        sp.add_argument("--reps", type=_positive, default=reps_default, help=f"replications (default {reps_default})")
+        sp.add_argument("--seed", type=_seed, default=None, help="root seed (default: the scenario's seed)")
+        sp.add_argument("--out", default=None, help="output folder (default results/<command>-<scenario>-<time>)")
+        sp.add_argument("--force", action="store_true", help="replace results already in the output folder")
+        sp.add_argument("--events", choices=("all", "awards", "none"), default="awards",
+                        help="audit trail detail: all (every bid, score and payment), awards (default), none")
+        sp.add_argument("--no-report", action="store_true", help="skip charts and report")
+        sp.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    r = sub.add_parser("run", help="run one policy of a scenario")
+    r.add_argument("scenario", type=Path)
+    r.add_argument("--policy", default=None, help="policy name (default: baseline)")
+    r.add_argument("--workers", type=_positive, default=1, help="worker processes (default 1)")
+    common(r, 10)
+
+    c = sub.add_parser("compare", help="run every policy with common random numbers and compare them")
+    c.add_argument("scenario", type=Path)
+    c.add_argument("--workers", type=_positive, default=None, help="worker processes (default: all cores)")
+    common(c, 20)
+
+    s = sub.add_parser("sweep", help="parameter sweep with sensitivity analysis")
+    s.add_argument("sweep", type=Path)
+    s.add_argument("--workers", type=_positive, default=None, help="worker processes (default: all cores)")
+    s.add_argument("--scheduler", default=None, help="'local' for a Dask LocalCluster, or a scheduler address tcp://host:port")
+    s.add_argument("--resume", action="store_true", help="run only what is missing in --out")
+    s.add_argument("--out", default=None)
+    s.add_argument("--force", action="store_true")
+    s.add_argument("--no-report", action="store_true")
+    s.add_argument("--quiet", action="store_true")
+
+    v = sub.add_parser("validate", help="check a scenario or sweep file without running it")
+    v.add_argument("file", type=Path)
+
+    rp = sub.add_parser("report", help="redraw charts and report from saved results")
+    rp.add_argument("results", type=Path)
+
+    sub.add_parser("schema", help="print the JSON Schema of scenario files")
+    return p
+
+
+@contextmanager
+def progress_bar(label: str, enabled: bool) -> Iterator:
+    """A rich progress bar with rate and time remaining; yields a callback(done, total)."""
+    if not enabled:
+        yield None
+        return
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                               TimeRemainingColumn)
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
+                  transient=False) as bar:
+        task = bar.add_task(label, total=None, rate="")
+
+        def update(done: int, total: int) -> None:
+            elapsed = bar.tasks[0].elapsed or 0.0
+            rate = f"{done / elapsed:.1f}/s" if elapsed > 0 else ""
+            bar.update(task, completed=done, total=total, rate=rate)
+
+        yield update
+
+
+def _out_for(args: argparse.Namespace, command: str, name: str) -> Path:
+    from .experiment.store import default_out
+
+    return Path(args.out) if args.out else default_out(command, name)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .experiment import run
+    from .scenario import load_scenario
+
+    sc = load_scenario(args.scenario)
+    out = _out_for(args, "run", args.scenario.stem)
+    with progress_bar(f"run {args.scenario.stem}", not args.quiet) as cb:
+        res = run(sc, policy=args.policy, reps=args.reps, seed=args.seed, workers=args.workers, events=args.events,
+                  out=out, force=args.force, progress=cb)
+    _fix_manifest_path(res.out, args.scenario)
+    if not args.no_report:
+        _report(res.out)
+    _print_runs(res)
+    print(f"results written to {res.out}")
+    return EXIT_OK
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .experiment import compare
+    from .scenario import load_scenario
+
+    sc = load_scenario(args.scenario)
+    out = _out_for(args, "compare", args.scenario.stem)
+    with progress_bar(f"compare {args.scenario.stem}", not args.quiet) as cb:
+        res = compare(sc, reps=args.reps, seed=args.seed, workers=args.workers, events=args.events, out=out,
+                      force=args.force, progress=cb)
+    _fix_manifest_path(res.out, args.scenario)
+    if not args.no_report:
+        _report(res.out)
+    _print_summary(res)
+    print(f"results written to {res.out}")
+    return EXIT_OK
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from .experiment.sweep import load_sweep, sweep
+
+    spec = load_sweep(args.sweep)
+    out = _out_for(args, "sweep", args.sweep.stem)
+    with progress_bar(f"sweep {args.sweep.stem}", not args.quiet) as cb:
+        res = sweep(spec, workers=args.workers, scheduler=args.scheduler, resume=args.resume, out=out,
+                    force=args.force, progress=cb)
+    if not args.no_report:
+        _report(res.out)
+    print(f"{len(res.points)} rows, {int((res.points['error'] != '').sum())} failed; results written to {res.out}")
+    return EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .scenario import load_scenario, policy_names, read_yaml
+
+    data, _ = read_yaml(args.file)
+    if "parameters" in data or "method" in data:
+        from .experiment.sweep import load_sweep
+
+        spec = load_sweep(args.file)
+        print(f"{args.file}: valid sweep ({spec.method}, {spec.run_count()} runs over {len(spec.parameters)} parameters)")
+        return EXIT_OK
+    sc = load_scenario(args.file)
+    print(f"{args.file}: valid scenario '{sc.name}' with policies: {', '.join(policy_names(sc))}")
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    if not (args.results / "manifest.json").exists():
+        raise BadInput(f"{args.results}: not a results folder (no manifest.json)")
+    paths = _report(args.results)
+    print(f"report written to {paths}")
+    return EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from .scenario import Scenario
+
+    print(json.dumps(Scenario.model_json_schema(), indent=2))
+    return EXIT_OK
+
+
+def _report(folder: Path | None):
+    from .report import build_report
+
+    return build_report(folder)
+
+
+def _fix_manifest_path(folder: Path | None, scenario: Path) -> None:
+    """Record the scenario file the user named (the API saw a loaded object)."""
+    if folder is None:
+        return
+    from .experiment.store import atomic_write_text, file_sha256
+
+    path = folder / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["scenario_file"] = str(scenario)
+    manifest["scenario_sha256"] = file_sha256(scenario)
+    atomic_write_text(path, json.dumps(manifest, indent=2))
+
+
+def _print_runs(res) -> None:
+    from .metrics import KPI_NAMES
+
+    means = res.runs[list(KPI_NAMES)].mean()
+    width = max(len(k) for k in KPI_NAMES)
+    print(f"{len(res.runs)} replications of policy '{res.policies[0]}' (means):")
+    for k, v in means.items():
+        print(f"  {k:<{width}}  {v:,.3f}")
+
+
+def _print_summary(res) -> None:
+    s = res.summary
+    s = s[s["kpi"].isin(["insolvencies_small", "providers_active_end", "share_of_value_small", "service_users_reached",
+                         "contract_failures", "commissioner_spend"])]
+    for _, row in s.iterrows():
+        if row["policy"] == "baseline":
+            continue
+        print(f"  {row['policy']:<28} {row['kpi']:<24} diff {row['diff']:+,.3f} "
+              f"(95% CI {row['diff_ci_low']:+,.3f} to {row['diff_ci_high']:+,.3f})")
+
+
+COMMANDS = {"run": cmd_run, "compare": cmd_compare, "sweep": cmd_sweep, "validate": cmd_validate,
+            "report": cmd_report, "schema": cmd_schema}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``dps-sim`` and ``python -m dps_sim``."""
+    from .experiment.store import OutputExistsError
+    from .scenario import ScenarioError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except ScenarioError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (OutputExistsError, BadInput) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted: finished replications are kept in the output folder's .parts/", file=sys.stderr)
+        return EXIT_FAILURE
+    except Exception as exc:  # an unexpected failure: short message, traceback on request
+        if os.environ.get("DPS_SIM_DEBUG"):
+            raise
+        print(f"unexpected error: {type(exc).__name__}: {exc}\n(set DPS_SIM_DEBUG=1 for the traceback)", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

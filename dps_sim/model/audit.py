@@ -73,19 +73,18 @@ class EventLog:
         self._n += 1
 
     def add_many(self, kind: str, day, provider=-1, lot=-1, contract=-1, amount=0.0, value=0.0) -> None:
-        """Record a batch of events of one kind; scalars broadcast."""
+        """Record a batch of events of one kind; scalars broadcast to the longest column."""
         if not self.wants(kind):
             return
-        arrays = np.broadcast_arrays(np.asarray(day, float), np.asarray(provider), np.asarray(lot),
-                                     np.asarray(contract), np.asarray(amount, float), np.asarray(value, float))
-        k = arrays[0].size
+        values = (day, provider, lot, contract, amount, value)
+        k = max((len(v) for v in values if isinstance(v, np.ndarray) and v.ndim > 0), default=1)
         if k == 0:
             return
         self._grow(k)
         s = slice(self._n, self._n + k)
         c = self._cols
-        c["day"][s], c["provider"][s], c["lot"][s], c["contract"][s], c["amount"][s], c["value"][s] = (
-            a.ravel() for a in arrays)
+        for name, v in zip(("day", "provider", "lot", "contract", "amount", "value"), values):
+            c[name][s] = v
         c["kind"][s] = KIND[kind]
         self._n += k
 

@@ -11,6 +11,7 @@ replication's :class:`numpy.random.SeedSequence`, so policies meet the same mark
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import simpy
@@ -24,7 +25,7 @@ from .contracts import (COMPLETED, END_HANDBACK, END_INSOLVENCY, END_TERMINATED,
                         new_contracts, new_needs, new_parties, split_by_capacity)
 from .population import ACTIVE, EXIT_CLOSED, EXIT_INSOLVENT, EXITED, Providers, build_population
 from .shocks import demand_factor, extra_payment_days, renewal_probability, resolve_shocks, starting
-from .streams import spawn_streams, substream
+from .streams import item_key, keyed_normals, spawn_streams, stream_key, substream
 
 MD = fin.MONTH_DAYS
 FLOW_NAMES = ("other_income", "spending", "delivery_cost", "bid_costs", "bond_premiums", "collateral_locked",
@@ -84,6 +85,7 @@ class Simulation:
         self.ts = self._timeseries_arrays()
         self.first_round_lots: set[int] = set()
         self.first_round_winner_ids: set[int] = set()
+        self.lot_key = stream_key(root, "lots")
         self.env = simpy.Environment()
 
     # ------------------------------------------------------------------ running
@@ -358,29 +360,31 @@ class Simulation:
         C, s = self.contracts, self.s
         mon = s.contracts.monitoring
         live = np.flatnonzero((C.view("status") == LIVE) & (C.view("q_months") >= mon.review_months))
-        for c in live:
-            c = int(c)
-            ratio = C.q_delivered[c] / max(C.q_promised[c], 1e-9)
-            quality = C.q_quality[c] / max(C.q_months[c], 1)
-            C.q_delivered[c] = C.q_promised[c] = C.q_quality[c] = 0.0
-            C.q_months[c] = 0
-            revenue = C.annual_value[c] * fin.taper_factor(m - C.start[c], s.contracts.taper_per_year) / 12.0
-            cost = C.reach[c] * C.unit_cost[c] * self.cost_factor / 12.0
-            if revenue <= 0 or (cost - revenue) / revenue > s.behaviour.handback_loss:
-                self.counters["handbacks"] += 1
-                self.log.add("handback", day, provider=int(C.lead[c]), contract=c, amount=revenue - cost)
-                self._fail_contract(c, m, day, END_HANDBACK)
-                continue
-            if ratio < mon.min_reach_ratio or quality < mon.min_quality:
-                C.notices[c] += 1
-                self.counters["notices"] += 1
-                self.log.add("notice", day, provider=int(C.lead[c]), contract=c, value=ratio)
-                if C.notices[c] >= mon.notices_before_termination:
-                    self.counters["terminations"] += 1
-                    self.log.add("termination", day, provider=int(C.lead[c]), contract=c)
-                    self._fail_contract(c, m, day, END_TERMINATED)
-            else:
-                C.notices[c] = 0
+        if len(live) == 0:
+            return
+        ratio = C.q_delivered[live] / np.maximum(C.q_promised[live], 1e-9)
+        quality = C.q_quality[live] / np.maximum(C.q_months[live], 1)
+        C.q_delivered[live] = C.q_promised[live] = C.q_quality[live] = 0.0
+        C.q_months[live] = 0
+        revenue = C.annual_value[live] * fin.taper_factor(m - C.start[live], s.contracts.taper_per_year) / 12.0
+        cost = C.reach[live] * C.unit_cost[live] * self.cost_factor / 12.0
+        handback = (revenue <= 0) | ((cost - revenue) / np.maximum(revenue, 1e-9) > s.behaviour.handback_loss)
+        poor = ~handback & ((ratio < mon.min_reach_ratio) | (quality < mon.min_quality))
+        C.notices[live[~handback & ~poor]] = 0
+        C.notices[live[poor]] += 1
+        for j in np.flatnonzero(handback):
+            c = int(live[j])
+            self.counters["handbacks"] += 1
+            self.log.add("handback", day, provider=int(C.lead[c]), contract=c, amount=float(revenue[j] - cost[j]))
+            self._fail_contract(c, m, day, END_HANDBACK)
+        for j in np.flatnonzero(poor):
+            c = int(live[j])
+            self.counters["notices"] += 1
+            self.log.add("notice", day, provider=int(C.lead[c]), contract=c, value=float(ratio[j]))
+            if C.notices[c] >= mon.notices_before_termination:
+                self.counters["terminations"] += 1
+                self.log.add("termination", day, provider=int(C.lead[c]), contract=c)
+                self._fail_contract(c, m, day, END_TERMINATED)
 
     def _contract_ends(self, m: int, day: float) -> None:
         """A month before a contract ends: take up an extension, or re-let an ongoing service."""
@@ -509,134 +513,165 @@ class Simulation:
 
     # ------------------------------------------------------------------ competitions
 
+    NOISE_ROWS = 6  # per provider and lot: panel noise, appetite, margin, ambition, interest, delivery
+
     def _competitions(self, m: int, day: float) -> None:
+        """Call off this month's lots: the round's new lots plus any re-lets queued for this month."""
         s, N = self.s, self.needs
         c = s.procurement.competitions
-        needs = list(self.queue.pop(m, []))
+        k = self.entered[m]
+        lots: list[dict] = []
+        relets = list(self.queue.pop(m, []))
         first = c.first_round_month
-        if m >= first and (m - first) % c.every_months == 0 and m < self.H - 1:
+        new_round = m >= first and (m - first) % c.every_months == 0 and m < self.H - 1
+        if not relets and not new_round:
+            return
+        self.bids_round[:] = 0
+        base = self._round_candidates(k)
+        if new_round:
             count = c.first_round_lots if (m == first and c.first_round_lots is not None) else c.lots_per_round
             g = substream(self.root, "lots", 0, m)
             districts = g.integers(0, s.market.districts, size=count)
             values = c.lot_value.median * np.exp(c.lot_value.sigma * g.standard_normal(count))
             surge = demand_factor(self.shocks, m)
-            for d, v in zip(districts, values):
-                v = float(v) * self.lot_factor * surge
+            for j in range(count):
+                v = float(values[j]) * self.lot_factor * surge
                 start = m + 1
                 end = self.H if c.retender_on_expiry else start + s.contracts.length_months
-                needs.append(N.add(district=int(d), value=v, reach=v / c.cost_per_user_target, start=start, end=end))
-        if not needs:
-            return
-        self.bids_round[:] = 0
-        lots = []
-        for need in needs:
-            lots.append(self._call_off(need, m, day))
+                need = N.add(district=int(districts[j]), value=v, reach=v / c.cost_per_user_target, start=start, end=end)
+                lots.append(self._call_off(need, m, day, base))
+        for need in relets:
+            lots.append(self._call_off(need, m, day, base))
         self.env.process(self._close_round(day + c.tender_days, lots))
 
-    def _call_off(self, need: int, m: int, day: float) -> dict:
-        """Call off one lot: every eligible organisation decides whether to bid, and bids pay their cost now."""
+    def _round_candidates(self, k: int) -> np.ndarray:
+        """Organisations that may bid at all this round (in the market, admitted where the route needs it)."""
+        P = self.P
+        base = P.status[:k] == ACTIVE
+        if proc.has_admission(self.s.procurement.route):
+            base &= P.admitted[:k]
+        return base
+
+    def _call_off(self, need: int, m: int, day: float, base: np.ndarray) -> dict:
+        """Call off one lot: every eligible organisation decides whether to bid; bids pay their cost now."""
         s, P, N = self.s, self.P, self.needs
         lot = self.n_lots
         self.n_lots += 1
-        attempt = int(N.attempts[need])
-        N.attempts[need] = attempt + 1
+        key = item_key(self.lot_key, need, int(N.attempts[need]))
+        N.attempts[need] += 1
         if m == s.procurement.competitions.first_round_month:
             self.first_round_lots.add(lot)
-        value = float(N.value[need])
-        reach = float(N.reach[need])
-        length = max(1, int(N.end[need]) - max(int(N.start[need]), m + 1))
-        length = min(length, s.contracts.length_months)
+        value, reach, district = float(N.value[need]), float(N.reach[need]), int(N.district[need])
+        length = min(s.contracts.length_months, max(1, int(N.end[need]) - max(int(N.start[need]), m + 1)))
         self.counters["lots"] += 1
-        self.log.add("call_off", day, lot=lot, amount=value, value=float(N.district[need]))
-        k = self.entered[m]
-        g = substream(self.root, "lots", 1, need, attempt)
-        z = g.standard_normal((4, k))
-        u = g.random()
-        beh, route = s.behaviour, s.procurement.route
-        cand = (P.status[:k] == ACTIVE) & (P.county_wide[:k] | (P.district[:k] == N.district[need]))
-        if proc.has_admission(route):
-            cand &= P.admitted[:k]
+        self.log.add("call_off", day, lot=lot, amount=value, value=float(district))
+        k = len(base)
+        cand = base & (P.county_wide[:k] | (P.district[:k] == district))
         cand &= self.bids_round[:k] < s.procurement.competitions.max_bids_per_round
-        spare = P.capacity[:k] - P.committed[:k]
-        turnover = P.income[:k] * P.income_factor[:k] + P.committed[:k]
         idx = np.flatnonzero(cand)
+        z = keyed_normals(key, idx, self.NOISE_ROWS)
+        interested = z[4] < self._interest_z
+        idx, z = idx[interested], z[:, interested]
         pages = proc.tender_pages(s.procurement, s.support.paperwork_reduction)
-        bids = self._decide_bids(idx, value, reach, length, spare, turnover, pages, z, route)
+        bids = self._decide_bids(idx, value, reach, length, pages, z)
         cons = None
-        if s.support.consortia and route != "grant":
-            cons = self._consortium_bid(need, value, reach, length, spare, turnover, pages, z, k, set(bids["who"].tolist()))
-        return dict(lot=lot, need=need, value=value, reach=reach, length=length, bids=bids, consortium=cons,
-                    u=u, month=m)
+        if s.support.consortia and s.procurement.route != "grant":
+            cons = self._consortium_bid(district, value, reach, length, pages, key, k, bids["who"])
+        return dict(lot=lot, need=need, value=value, reach=reach, length=length, bids=bids, consortium=cons, key=key,
+                    month=m)
 
-    def _decide_bids(self, idx, value, reach, length, spare, turnover, pages, z, route) -> dict:
+    @cached_property
+    def _interest_z(self) -> float:
+        """Normal quantile of the lot-interest share (a lot interests an organisation when its draw is below)."""
+        share = self.s.behaviour.lot_interest
+        if share >= 1.0:
+            return np.inf
+        if share <= 0.0:
+            return -np.inf
+        from statistics import NormalDist
+
+        return NormalDist().inv_cdf(share)
+
+    def _spare_and_turnover(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        P = self.P
+        committed = P.committed[idx]
+        return P.capacity[idx] - committed, P.income[idx] * P.income_factor[idx] + committed
+
+    def _decide_bids(self, idx: np.ndarray, value: float, reach: float, length: int, pages: float, z: np.ndarray) -> dict:
+        """Who bids among the candidates, and what they offer (price, reach, assessed quality).
+
+        ``z`` holds the lot's keyed noise for the candidates, one column per candidate.
+        """
         s, P = self.s, self.P
-        beh = s.behaviour
-        pb = s.contracts.performance_bond
-        ok = spare[idx] >= comp.MIN_REACH_SHARE * value
-        ok &= proc.meets_turnover(turnover[idx], value, s.procurement.admission.min_turnover_multiple)
-        waived = s.support.bond_waiver & ~P.private[idx]
-        bond = fin.bond_amount(value, pb.threshold, pb.fraction, waived) if route != "grant" else np.zeros(len(idx))
-        collateral = np.broadcast_to(bond * pb.collateral_share, idx.shape)
-        cost = comp.bid_cost(pages, P.skill[idx], beh)
-        floor = -s.finance.overdraft_months * P.spending[idx]
-        ok &= P.cash[idx] - cost - collateral >= floor
-        gain = comp.win_chance_estimate(P.skill[idx], beh) * beh.contract_value_share * value * length / 12.0
-        ok &= gain * np.exp(0.5 * z[1, idx]) >= cost
-        who = idx[ok]
-        cost = cost[ok]
+        beh, pb = s.behaviour, s.contracts.performance_bond
+        spare, turnover = self._spare_and_turnover(idx)
+        ok = (spare >= comp.MIN_REACH_SHARE * value) & proc.meets_turnover(turnover, value, s.procurement.admission.min_turnover_multiple)
+        if s.procurement.route != "grant" and pb.threshold is not None and value >= pb.threshold:
+            waived = s.support.bond_waiver & ~P.private[idx]
+            collateral = np.where(waived, 0.0, pb.fraction * value * pb.collateral_share)
+        else:
+            collateral = 0.0
+        skill = P.skill[idx]
+        cost = comp.bid_cost(pages, skill, beh)
+        ok &= P.cash[idx] - cost - collateral >= -s.finance.overdraft_months * P.spending[idx]
+        gain = comp.win_chance_estimate(skill, beh) * beh.contract_value_share * value * length / 12.0
+        ok &= gain * np.exp(0.5 * z[1]) >= cost
+        who, cost, spare, z = idx[ok], cost[ok], spare[ok], z[:, ok]
         P.cash[who] -= cost
         P.bid_cost_paid[who] += cost
         self.flows["bid_costs"][who] -= cost
         P.bids[who] += 1
         self.bids_round[who] += 1
-        margin = np.where(P.full_cost[who], beh.margin_mean + 0.05, beh.margin_mean - 0.05) + beh.margin_sd * z[2, who]
+        skill = P.skill[who]
+        margin = np.where(P.full_cost[who], beh.margin_mean + 0.05, beh.margin_mean - 0.05) + beh.margin_sd * z[2]
         margin = np.clip(margin, -0.12, 0.4)
-        ambition = np.clip(1.05 + 0.15 * (P.skill[who] - 0.5) + 0.1 * z[3, who], 0.8, 1.4)
-        terms = comp.bid_terms(value, reach, spare[who], P.cost_per_user[who], margin, ambition)
-        panel = comp.assessed_quality(P.quality[who], P.skill[who], z[0, who], beh)
-        P.skill[who] += beh.learn_per_bid * (1.0 - P.skill[who])
-        return dict(who=who, price=terms.price, reach=terms.reach, valid=terms.valid, panel=panel,
-                    quality=P.quality[who].copy(), unit_cost=P.cost_per_user[who].copy())
+        ambition = np.clip(1.05 + 0.15 * (skill - 0.5) + 0.1 * z[3], 0.8, 1.4)
+        unit_cost = P.cost_per_user[who]
+        terms = comp.bid_terms(value, reach, spare, unit_cost, margin, ambition)
+        quality = P.quality[who]
+        panel = comp.assessed_quality(quality, skill, z[0], beh)
+        P.skill[who] = skill + beh.learn_per_bid * (1.0 - skill)
+        return dict(who=who, price=terms.price, reach=terms.reach, valid=terms.valid, panel=panel, quality=quality,
+                    unit_cost=unit_cost, delivery_z=z[5])
 
-    def _consortium_bid(self, need, value, reach, length, spare, turnover, pages, z, k, bidding: set) -> dict | None:
+    def _consortium_bid(self, district: int, value: float, reach: float, length: int, pages: float, key: int,
+                        k: int, bidding: np.ndarray) -> dict | None:
         """Small VCSE organisations join a lead that could not bid alone (seed 000: 5 core, 23 associates)."""
-        s, P, N = self.s, self.P, self.needs
-        beh, sup = s.behaviour, s.support
-        here = (P.status[:k] == ACTIVE) & (P.county_wide[:k] | (P.district[:k] == N.district[need])) & ~P.private[:k]
-        leads = np.flatnonzero(here & P.admitted[:k] & (P.band[:k] >= 2) & (self.bids_round[:k] < s.procurement.competitions.max_bids_per_round))
-        leads = np.array([i for i in leads if i not in bidding], dtype=int)
+        s, P = self.s, self.P
+        beh, sup, pb = s.behaviour, s.support, s.contracts.performance_bond
+        here = (P.status[:k] == ACTIVE) & (P.county_wide[:k] | (P.district[:k] == district)) & ~P.private[:k]
+        here[bidding] = False
+        leads = np.flatnonzero(here & P.admitted[:k] & (P.band[:k] >= 2)
+                               & (self.bids_round[:k] < s.procurement.competitions.max_bids_per_round))
         members = np.flatnonzero(here & (P.band[:k] <= 1))
-        members = np.array([i for i in members if i not in bidding], dtype=int)
         if len(leads) == 0 or len(members) == 0:
             return None
         lead = int(leads[np.argmax(P.skill[leads])])
         members = members[np.argsort(-P.quality[members], kind="stable")][: sup.consortium_members]
         team = np.concatenate([[lead], members])
-        pooled_spare = spare[team].clip(min=0).sum()
-        pooled_turnover = turnover[team].sum()
-        pb = s.contracts.performance_bond
+        spare, turnover = self._spare_and_turnover(team)
+        spare = spare.clip(min=0)
+        if spare.sum() < comp.MIN_REACH_SHARE * value or not proc.meets_turnover(turnover.sum(), value, s.procurement.admission.min_turnover_multiple):
+            return None
         bond = float(fin.bond_amount(value, pb.threshold, pb.fraction, sup.bond_waiver))
-        cost_lead = float(comp.bid_cost(pages, P.skill[lead], beh))
-        cost_members = comp.bid_cost(pages * 0.25, P.skill[members], beh)
-        if pooled_spare < comp.MIN_REACH_SHARE * value or not proc.meets_turnover(pooled_turnover, value, s.procurement.admission.min_turnover_multiple):
+        costs = np.concatenate([comp.bid_cost(pages, P.skill[[lead]], beh), comp.bid_cost(pages * 0.25, P.skill[members], beh)])
+        if P.cash[lead] - costs[0] - bond * pb.collateral_share < -s.finance.overdraft_months * P.spending[lead]:
             return None
-        if P.cash[lead] - cost_lead - bond * pb.collateral_share < -s.finance.overdraft_months * P.spending[lead]:
-            return None
-        shares = split_by_capacity(spare[team], value)
+        shares = split_by_capacity(spare, value)
         unit_cost = float((shares * P.cost_per_user[team]).sum())
-        costs = np.concatenate([[cost_lead], cost_members])
         P.cash[team] -= costs
         P.bid_cost_paid[team] += costs
         self.flows["bid_costs"][team] -= costs
         P.bids[lead] += 1
         self.bids_round[lead] += 1
-        margin = float(np.clip(beh.margin_mean + beh.margin_sd * z[2, lead], -0.12, 0.4))
-        ambition = float(np.clip(1.05 + 0.15 * (P.skill[lead] - 0.5) + 0.1 * z[3, lead], 0.8, 1.4))
-        terms = comp.bid_terms(value, reach, np.array([pooled_spare]), np.array([unit_cost]), np.array([margin]), np.array([ambition]))
+        z = keyed_normals(key, np.array([lead]), self.NOISE_ROWS)[:, 0]
+        margin = float(np.clip(beh.margin_mean + beh.margin_sd * z[2], -0.12, 0.4))
+        ambition = float(np.clip(1.05 + 0.15 * (P.skill[lead] - 0.5) + 0.1 * z[3], 0.8, 1.4))
+        terms = comp.bid_terms(value, reach, np.array([spare.sum()]), np.array([unit_cost]), np.array([margin]), np.array([ambition]))
         quality = float((shares * P.quality[team]).sum())
-        panel = comp.assessed_quality(np.array([quality]), P.skill[[lead]], z[0, [lead]], beh)
+        panel = comp.assessed_quality(np.array([quality]), P.skill[[lead]], z[[0]], beh)
         return dict(team=team, shares=shares, price=terms.price, reach=terms.reach, valid=terms.valid, panel=panel,
-                    quality=quality, unit_cost=unit_cost)
+                    quality=np.array([quality]), unit_cost=np.array([unit_cost]), delivery_z=z[[5]])
 
     def _close_round(self, when: float, lots: list[dict]):
         yield self._timeout(when - self.env.now)
@@ -644,84 +679,80 @@ class Simulation:
             self._award(lot, when)
 
     def _award(self, lot: dict, day: float) -> None:
-        """Score the valid bids and award the lot (or record a failed competition)."""
-        s, P, N = self.s, self.P, self.needs
-        b = lot["bids"]
-        who = list(b["who"])
-        price, reach, panel, valid = list(b["price"]), list(b["reach"]), list(b["panel"]), list(b["valid"])
-        quality, unit = list(b["quality"]), list(b["unit_cost"])
-        cons = lot["consortium"]
-        if cons is not None:
-            who.append(-1)
-            price.append(float(cons["price"][0])); reach.append(float(cons["reach"][0]))
-            panel.append(float(cons["panel"][0])); valid.append(bool(cons["valid"][0]))
-            quality.append(cons["quality"]); unit.append(cons["unit_cost"])
-        who_a = np.array(who, dtype=int)
-        n_bids = len(who_a)
-        small_bids = int(np.sum(P.band[who_a[who_a >= 0]] <= 1)) + (0 if cons is None else 1)
-        self.counters["bids"] += n_bids
-        self.counters["bids_small"] += small_bids
-        self.log.add_many("bid", day, provider=who_a, lot=lot["lot"], amount=np.array(price, float), value=np.array(panel, float))
-        if n_bids == 1:
-            self.counters["unopposed_lots"] += 1
-        small = who_a >= 0
-        small[small] = P.band[who_a[small]] <= 1
-        if small.any():
-            gap = np.array(quality)[small] - np.array(panel)[small]
-            self.counters["assess_gap_small_sum"] += float(gap.sum())
-            self.counters["assess_gap_small_n"] += int(small.sum())
-        ok = np.array(valid, dtype=bool)
-        if not ok.any():
+        """Score the valid bids and award the lot to the best bidder still able to take it."""
+        s, P = self.s, self.P
+        b, cons = lot["bids"], lot["consortium"]
+        cols = ("who", "price", "reach", "panel", "valid", "quality", "unit_cost", "delivery_z")
+        if cons is None:
+            who, price, reach, panel, valid, quality, unit, dz = (b[c] for c in cols)
+        else:
+            who, price, reach, panel, valid, quality, unit, dz = (
+                np.concatenate([b[c], [-1] if c == "who" else cons[c]]) for c in cols)
+        n_bids = len(who)
+        if n_bids == 0:
             self._failed_competition(lot, day)
             return
-        idx = np.flatnonzero(ok)
-        pr, re, pa = np.array(price)[idx], np.array(reach)[idx], np.array(panel)[idx]
+        band = np.where(who >= 0, P.band[np.maximum(who, 0)], 0)  # a consortium counts as a small bidder
+        small = band <= 1
+        self.counters["bids"] += n_bids
+        self.counters["bids_small"] += int(small.sum())
+        self.counters["unopposed_lots"] += n_bids == 1
+        self.log.add_many("bid", day, provider=who, lot=lot["lot"], amount=price, value=panel)
+        if small.any():
+            self.counters["assess_gap_small_sum"] += float((quality[small] - panel[small]).sum())
+            self.counters["assess_gap_small_n"] += int(small.sum())
+        idx = np.flatnonzero(valid)
+        if len(idx) == 0:
+            self._failed_competition(lot, day)
+            return
         if s.procurement.route == "grant":
-            order = [idx[int(lot["u"] * len(idx))]]
+            order = idx[np.argsort(dz[idx], kind="stable")]
         else:
-            total, qs = comp.total_scores(pr, re, pa, s.procurement.competitions.weights, s.procurement.competitions.price_formula)
-            self.log.add_many("score", day, provider=who_a[idx], lot=lot["lot"], value=total)
-            ranked = np.lexsort((np.arange(len(idx)), -np.round(qs, 9), -np.round(total, 9)))
-            order = [idx[r] for r in ranked]
+            c = s.procurement.competitions
+            total, qs = comp.total_scores(price[idx], reach[idx], panel[idx], c.weights, c.price_formula)
+            self.log.add_many("score", day, provider=who[idx], lot=lot["lot"], value=total)
+            order = idx[np.lexsort((np.arange(len(idx)), -np.round(qs, 9), -np.round(total, 9)))]
         for j in order:
-            if self._try_award(lot, j, who_a[j], price[j], reach[j], panel[j], quality[j], unit[j], day):
+            if self._try_award(lot, int(who[j]), float(price[j]), float(reach[j]), float(panel[j]), float(quality[j]),
+                               float(unit[j]), float(dz[j]), day):
                 return
         self._failed_competition(lot, day)
 
-    def _try_award(self, lot, j, provider, price, reach, panel, quality, unit, day) -> bool:
+    def _try_award(self, lot: dict, provider: int, price: float, reach: float, panel: float, quality: float,
+                   unit: float, delivery_z: float, day: float) -> bool:
+        """Award to one bidder if it is still in the market with room and cash for the bond collateral."""
         s, P, C, N, Pt = self.s, self.P, self.contracts, self.needs, self.parties
         pb = s.contracts.performance_bond
         cons = lot["consortium"] if provider < 0 else None
-        lead = int(cons["team"][0]) if cons is not None else int(provider)
+        lead = int(cons["team"][0]) if cons is not None else provider
         if P.status[lead] != ACTIVE:
             return False
-        team = cons["team"] if cons is not None else np.array([lead])
-        shares = cons["shares"] if cons is not None else np.array([1.0])
+        team = cons["team"] if cons is not None else (lead,)
+        shares = cons["shares"] if cons is not None else (1.0,)
         if cons is None and P.capacity[lead] - P.committed[lead] < price:
             return False
         waived = s.support.bond_waiver and not P.private[lead]
-        bond = float(fin.bond_amount(price, pb.threshold, pb.fraction, waived)) if s.procurement.route != "grant" else 0.0
+        grant = s.procurement.route == "grant"
+        bond = 0.0 if grant else float(fin.bond_amount(price, pb.threshold, pb.fraction, waived))
         collateral = bond * pb.collateral_share
         if P.cash[lead] - collateral < -s.finance.overdraft_months * P.spending[lead]:
             return False
-        m_award = int(fin.month_of(day))
         need = lot["need"]
-        start = max(int(N.start[need]), m_award + 1)
-        end = start + lot["length"]
-        terms = fin.TERMS.index(s.contracts.payment.terms)
-        if s.procurement.route == "grant":
-            terms = fin.ADVANCE
-        g = substream(self.root, "delivery", need, int(N.attempts[need]))
-        delivery = float(np.clip(0.75 + 0.07 * quality + 0.05 * g.standard_normal(), 0.3, 1.15))
+        start = max(int(N.start[need]), int(fin.month_of(day)) + 1)
+        terms = fin.ADVANCE if grant else fin.TERMS.index(s.contracts.payment.terms)
+        delivery = min(1.15, max(0.3, 0.75 + 0.07 * quality + 0.05 * delivery_z))
         c = C.add(need=need, lot=lot["lot"], lead=lead, consortium=cons is not None, annual_value=price,
-                  original_value=price, start=start, end=end, terms=terms, reach=reach, unit_cost=unit,
-                  quality=quality, assessed=panel, delivery=delivery, bond=bond, collateral=collateral)
+                  original_value=price, start=start, end=start + lot["length"], terms=terms, reach=reach,
+                  unit_cost=unit, quality=quality, assessed=panel, delivery=delivery, bond=bond, collateral=collateral)
+        total_value = price * lot["length"] / 12.0
+        small_share = 0.0
         for who, share in zip(team, shares):
             Pt.add(contract=c, provider=int(who), share=float(share))
             P.committed[who] += share * price
-            P.value_won[who] += share * price * lot["length"] / 12.0
+            P.value_won[who] += share * total_value
             P.wins[who] += 1
             P.skill[who] += s.behaviour.learn_per_win * (1.0 - P.skill[who])
+            small_share += share if P.band[who] <= 1 else 0.0
         if collateral > 0:
             P.cash[lead] -= collateral
             P.collateral[lead] += collateral
@@ -733,26 +764,25 @@ class Simulation:
             self.ledger["fees"] += fee
             C.fee[c] = fee
             self.log.add("winner_fee", day, provider=lead, contract=c, amount=fee)
-        total_value = price * lot["length"] / 12.0
         self.counters["awards"] += 1
         self.counters["awarded_value"] += total_value
-        self.counters["awarded_value_small"] += float(sum(sh for w, sh in zip(team, shares) if P.band[w] <= 1)) * total_value
+        self.counters["awarded_value_small"] += small_share * total_value
         if lot["lot"] in self.first_round_lots:
-            self.first_round_winner_ids.update(int(w) for w in team[:1])
+            self.first_round_winner_ids.add(lead)
         self.log.add("award", day, provider=lead, lot=lot["lot"], contract=c, amount=price, value=panel)
         return True
 
     def _failed_competition(self, lot: dict, day: float) -> None:
+        """No valid bid: re-run the lot at the next round once, then leave the need unserved."""
         s, N = self.s, self.needs
         need = lot["need"]
         self.counters["failed_competitions"] += 1
         self.log.add("failed_competition", day, lot=lot["lot"], amount=lot["value"])
-        m = int(fin.month_of(day))
-        if s.procurement.competitions.rerun_failed and N.attempts[need] < 2:
-            nxt = m + 1
-            c = s.procurement.competitions
+        c = s.procurement.competitions
+        if c.rerun_failed and N.attempts[need] < 2:
+            m = int(fin.month_of(day)) + 1
             first = c.first_round_month
-            nxt = first + max(0, -(-(nxt - first) // c.every_months)) * c.every_months
+            nxt = first + max(0, -(-(m - first) // c.every_months)) * c.every_months
             if nxt < self.H - 1:
                 self.queue.setdefault(nxt, []).append(need)
 

@@ -39,3 +39,61 @@ def substream(root: np.random.SeedSequence, stream: str, *key: int) -> np.random
     index = STREAMS.index(stream)
     seq = np.random.SeedSequence(entropy=root.entropy, spawn_key=tuple(root.spawn_key) + (len(STREAMS) + index, *key))
     return np.random.default_rng(seq)
+
+
+# --------------------------------------------------------------------------- keyed draws
+
+_M64 = 0xFFFFFFFFFFFFFFFF
+
+
+def mix64(x: int) -> int:
+    """SplitMix64 finaliser on a Python int: a well-tested 64-bit mixing function."""
+    x = (x + 0x9E3779B97F4A7C15) & _M64
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _M64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _M64
+    return x ^ (x >> 31)
+
+
+def stream_key(root: np.random.SeedSequence, stream: str) -> int:
+    """A 64-bit key of one named stream of a replication (from the replication's SeedSequence)."""
+    word = int(root.generate_state(1, np.uint64)[0])
+    return mix64(word ^ mix64(STREAMS.index(stream) + 1))
+
+
+def item_key(base: int, *key: int) -> int:
+    """A 64-bit key of one item (e.g. need and attempt) under a stream key."""
+    h = base
+    for k in key:
+        h = mix64(h ^ mix64(int(k) & _M64))
+    return h
+
+
+_C1, _C2, _C3 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
+
+
+def _mix_array(x: np.ndarray) -> np.ndarray:
+    """SplitMix64 finaliser on a uint64 array (wrapping arithmetic)."""
+    x = x + _C1
+    x = (x ^ (x >> _S30)) * _C2
+    x = (x ^ (x >> _S27)) * _C3
+    return x ^ (x >> _S31)
+
+
+def keyed_normals(key: int, index: np.ndarray, rows: int) -> np.ndarray:
+    """Standard normal draws, shape (rows, len(index)), for one item and the given organisations.
+
+    Counter-based: the draw for organisation ``i`` in row ``r`` depends only on the item key,
+    ``i`` and ``r``, so a lot gives each organisation the same noise under every policy (common
+    random numbers) and costs only as many draws as there are candidates. SplitMix64 hashes of
+    the counter give two uniforms, turned into a normal by the Box-Muller transform.
+    """
+    i = np.asarray(index, dtype=np.uint64)
+    counters = (np.arange(rows, dtype=np.uint64)[:, None] << np.uint64(40)) + (i[None, :] << np.uint64(1))
+    with np.errstate(over="ignore"):
+        c = counters ^ np.uint64(key)
+        a = _mix_array(c)
+        b = _mix_array(c + np.uint64(1))
+    u1 = ((a >> _S11).astype(np.float64) + 0.5) * (1.0 / 9007199254740992.0)
+    u2 = (b >> _S11).astype(np.float64) * (1.0 / 9007199254740992.0)
+    return np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)

@@ -20,12 +20,14 @@ class Problem:
     path: str | None
     line: int | None
     message: str
+    near: bool = False
+    """True when ``path`` is only the key nearest the problem (a YAML syntax error)."""
 
     def __str__(self) -> str:
         where = self.file
         if self.line is not None:
             where += f", line {self.line}"
-        key = f" at key '{self.path}'" if self.path else ""
+        key = f" {'near' if self.near else 'at'} key '{self.path}'" if self.path else ""
         return f"{where}{key}: {self.message}"
 
 

@@ -233,6 +233,7 @@ class Contracts(Frozen):
 class Behaviour(Frozen):
     """How organisations decide and learn (assumptions: sweep them)."""
 
+    lot_interest: Share = _f(0.1, "share", "chance that a lot fits an eligible organisation's service, plans and timing, so that it considers bidding; calibrated so the default market draws about 3 bids per lot (TED 2012-18); assumption")
     expected_bidders: float = _f(3.0, "bidders", "competition a provider expects (TED 2012-18: about 3 bids per tender)", gt=0)
     contract_value_share: Share = _f(0.15, "share", "share of a contract's total value a provider counts as gain when deciding to bid; assumption")
     margin_mean: float = _f(0.0, "share", "mean price mark-up over delivery cost (negative: below full cost; NPC 2022: two-thirds not paid full cost)", ge=-0.5, le=1)

@@ -188,8 +188,9 @@ class Simulation:
         value = C.annual_value[live] / 12.0 * fin.taper_factor(cm, s.contracts.taper_per_year)
         promised = C.reach[live] / 12.0
         z = rng.standard_normal((2, len(live)))
-        delivered = np.maximum(promised * C.delivery[live] * (1.0 + 0.08 * z[0]), 0.0)
-        quality = np.clip(C.quality[live] + 0.3 * z[1], 0.0, 5.0)
+        beh = s.behaviour
+        delivered = np.maximum(promised * C.delivery[live] * (1.0 + beh.delivery_monthly_sd * z[0]), 0.0)
+        quality = np.clip(C.quality[live] + beh.quality_monthly_sd * z[1], 0.0, 5.0)
         C.users[live] += delivered
         C.quality_months[live] += quality
         C.months_delivered[live] += 1
@@ -615,7 +616,7 @@ class Simulation:
         cost = comp.bid_cost(pages, skill, beh)
         ok &= P.cash[idx] - cost - collateral >= -s.finance.overdraft_months * P.spending[idx]
         gain = comp.win_chance_estimate(skill, beh) * beh.contract_value_share * value * length / 12.0
-        ok &= gain * np.exp(0.5 * z[1]) >= cost
+        ok &= gain * np.exp(beh.appetite_sd * z[1]) >= cost
         who, cost, spare, z = idx[ok], cost[ok], spare[ok], z[:, ok]
         P.cash[who] -= cost
         P.bid_cost_paid[who] += cost
@@ -625,7 +626,7 @@ class Simulation:
         skill = P.skill[who]
         margin = np.where(P.full_cost[who], beh.margin_mean + 0.05, beh.margin_mean - 0.05) + beh.margin_sd * z[2]
         margin = np.clip(margin, -0.12, 0.4)
-        ambition = np.clip(1.05 + 0.15 * (skill - 0.5) + 0.1 * z[3], 0.8, 1.4)
+        ambition = np.clip(1.05 + 0.15 * (skill - 0.5) + beh.ambition_sd * z[3], 0.8, 1.4)
         unit_cost = P.cost_per_user[who]
         terms = comp.bid_terms(value, reach, spare, unit_cost, margin, ambition)
         quality = P.quality[who]
@@ -666,7 +667,7 @@ class Simulation:
         self.bids_round[lead] += 1
         z = keyed_normals(key, np.array([lead]), self.NOISE_ROWS)[:, 0]
         margin = float(np.clip(beh.margin_mean + beh.margin_sd * z[2], -0.12, 0.4))
-        ambition = float(np.clip(1.05 + 0.15 * (P.skill[lead] - 0.5) + 0.1 * z[3], 0.8, 1.4))
+        ambition = float(np.clip(1.05 + 0.15 * (P.skill[lead] - 0.5) + beh.ambition_sd * z[3], 0.8, 1.4))
         terms = comp.bid_terms(value, reach, np.array([spare.sum()]), np.array([unit_cost]), np.array([margin]), np.array([ambition]))
         quality = float((shares * P.quality[team]).sum())
         panel = comp.assessed_quality(np.array([quality]), P.skill[[lead]], z[[0]], beh)
@@ -740,7 +741,7 @@ class Simulation:
         need = lot["need"]
         start = max(int(N.start[need]), int(fin.month_of(day)) + 1)
         terms = fin.ADVANCE if grant else fin.TERMS.index(s.contracts.payment.terms)
-        delivery = min(1.15, max(0.3, 0.75 + 0.07 * quality + 0.05 * delivery_z))
+        delivery = min(1.15, max(0.3, 0.75 + 0.07 * quality + s.behaviour.delivery_sd * delivery_z))
         c = C.add(need=need, lot=lot["lot"], lead=lead, consortium=cons is not None, annual_value=price,
                   original_value=price, start=start, end=start + lot["length"], terms=terms, reach=reach,
                   unit_cost=unit, quality=quality, assessed=panel, delivery=delivery, bond=bond, collateral=collateral)
@@ -792,7 +793,7 @@ class Simulation:
                   "providers_active_large", "providers_active_major", "providers_admitted", "small_providers_active",
                   "contracts_live", "lots", "bids", "awards", "failed_competitions", "insolvencies", "contract_failures",
                   "service_gap_days", "commissioner_paid", "users_reached", "median_reserve_months", "awarded_value",
-                  "awarded_value_small")
+                  "awarded_value_small", "cash_total", "collateral_total")
 
     def _timeseries_arrays(self) -> dict[str, np.ndarray]:
         ts = {name: np.zeros(self.H) for name in self.TS_COLUMNS}
@@ -815,6 +816,8 @@ class Simulation:
         ts["service_gap_days"][m] = N.view("gap_days").sum()
         res = P.cash[active] / np.maximum(P.spending[active], 1.0)
         ts["median_reserve_months"][m] = float(np.median(res)) if len(res) else 0.0
+        ts["cash_total"][m] = P.cash[active].sum()
+        ts["collateral_total"][m] = P.collateral[active].sum()
         for key in ("lots", "bids", "awards", "failed_competitions", "insolvencies", "contract_failures",
                     "awarded_value", "awarded_value_small"):
             now = self.counters[key]

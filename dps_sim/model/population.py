@@ -73,10 +73,19 @@ class Providers:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-def _beta(rng: np.random.Generator, mean: np.ndarray, concentration: float = 8.0) -> np.ndarray:
-    """Beta draws with the given means (concentration a+b)."""
+def _beta(rng: np.random.Generator, mean: np.ndarray, sd: float) -> np.ndarray:
+    """Beta draws with the given means and standard deviation (sd 0: the means themselves).
+
+    The draws are always taken, so the stream stays aligned whatever the spread.
+    """
     mean = np.clip(mean, 0.02, 0.98)
-    return rng.beta(mean * concentration, (1 - mean) * concentration)
+    u = rng.random(len(mean))
+    if sd <= 0:
+        return mean.astype(float)
+    from scipy.special import betaincinv  # light: scipy.special only
+
+    concentration = np.maximum(mean * (1 - mean) / sd**2 - 1.0, 0.5)
+    return betaincinv(mean * concentration, (1 - mean) * concentration, u)
 
 
 def _lognormal_median(rng: np.random.Generator, median: float, sigma: float, size: int) -> np.ndarray:
@@ -103,7 +112,7 @@ def draw_organisations(scenario: Scenario, rng: np.random.Generator, count: int,
     county_wide = rng.random(count) < np.array(m.county_wide_share.as_tuple())[band]
     district = rng.integers(0, m.districts, size=count).astype(np.int16)
     quality = np.clip(_lognormal_median(rng, m.quality.median, m.quality.sigma, count), 1.0, 5.0)
-    skill = _beta(rng, np.array(m.bid_skill.as_tuple())[band])
+    skill = _beta(rng, np.array(m.bid_skill.as_tuple())[band], m.bid_skill_sd)
     cost = _lognormal_median(rng, m.cost_per_user.median, m.cost_per_user.sigma, count)
     median_lot = scenario.procurement.competitions.lot_value.median
     capacity = np.maximum(m.capacity_multiple * income, np.where(band >= 1, median_lot, 0.0))

@@ -117,6 +117,7 @@ class Market(Frozen):
         description="mean bid-writing skill (0-1, Beta distributed, independent of quality) by band; assumption",
         json_schema_extra={"unit": "0-1"},
     )
+    bid_skill_sd: float = _f(0.15, "0-1", "spread of bid-writing skill within a band (Beta distribution); 0: everyone at the band mean; assumption", ge=0, le=0.45)
     cost_per_user: LogNormal = Field(
         default_factory=lambda: LogNormal(median=400.0, sigma=0.3),
         description="provider's cost of serving one service user for a year, £; assumption",
@@ -238,6 +239,11 @@ class Behaviour(Frozen):
     contract_value_share: Share = _f(0.15, "share", "share of a contract's total value a provider counts as gain when deciding to bid; assumption")
     margin_mean: float = _f(0.0, "share", "mean price mark-up over delivery cost (negative: below full cost; NPC 2022: two-thirds not paid full cost)", ge=-0.5, le=1)
     margin_sd: float = _f(0.08, "share", "spread of the mark-up", ge=0, le=1)
+    appetite_sd: float = _f(0.5, "log share", "spread between organisations in how much a given expected gain tempts them to bid; 0: none; assumption", ge=0)
+    ambition_sd: float = _f(0.1, "share", "spread of promised reach relative to target (ambition) between bids; assumption", ge=0)
+    delivery_sd: float = _f(0.05, "share", "spread of a contract's persistent delivered ÷ promised reach; assumption", ge=0)
+    delivery_monthly_sd: float = _f(0.08, "share", "month-to-month noise in delivered reach; assumption", ge=0)
+    quality_monthly_sd: float = _f(0.3, "0-5 score", "month-to-month noise in delivered quality; assumption", ge=0)
     bid_hours_fixed: float = _f(8.0, "hours", "hours to prepare any bid; assumption", ge=0)
     bid_hours_per_page: float = _f(3.0, "hours/page", "hours per page of tender documents for an average writer; calibrated so an 80-page bid costs about £5,800 (CEBR)", ge=0)
     hour_cost: float = _f(25.0, "£/hour", "cost of an hour of staff time", ge=0)

@@ -1,0 +1,195 @@
+"""Finance rules against hand-computed ledgers.
+
+One provider, one lot, every source of randomness switched off: the award, the price and
+the cash path month by month follow from the rules, so each expected figure below is
+computed by hand from the scenario's numbers, not copied from a run.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dps_sim.model import finance as fin
+from dps_sim.model import simulate
+from dps_sim.scenario import Scenario
+
+MD = 365.25 / 12
+
+INCOME = 120_000.0          # £/year other income (medium band)
+V = 60_000.0                # £/year lot value
+UNIT_COST = 400.0           # £/user/year
+MARGIN = 0.05               # full-cost providers price at margin_mean + 0.05
+AMBITION = 1.05             # skill 0.5 -> 1.05 + 0.15 * (0.5 - 0.5)
+APPLICATION_COST = (8 + 3 * 10) * (1.5 - 0.5) * 25   # hours x (1.5 - skill) x £/hour = £950
+BID_COST = APPLICATION_COST                          # 10 pages too: £950
+REACH = min(INCOME * 1.5 / UNIT_COST, V / UNIT_COST * AMBITION, V / (UNIT_COST * (1 + MARGIN)))
+PRICE = REACH * UNIT_COST * (1 + MARGIN)             # = V: the budget binds
+MONTHLY_COST = REACH * UNIT_COST / 12                # delivery cost per month
+MONTHLY_VALUE = PRICE / 12
+START, END = 2, 14                                   # award closes in month 1, contract starts month 2, 12 months
+
+
+def one_provider(terms: str = "advance", reserves: float = 2.0, threshold: float | None = None, **extra) -> Scenario:
+    """A degenerate market: one medium organisation, one lot, no randomness."""
+    data = {
+        "name": "one provider",
+        "seed": 1,
+        "horizon_months": 18,
+        "market": {
+            "districts": 1, "providers": 1, "entry_per_year": 0,
+            "size_mix": {"micro": 0, "small": 0, "medium": 1, "large": 0, "major": 0},
+            "private_share": 0.0,
+            "mean_income": {"micro": 2800, "small": 35000, "medium": INCOME, "large": 2.77e6, "major": 3.5e7},
+            "income_sigma": 0, "income_volatility": 0,
+            "reserves_months": {"median": reserves, "sigma": 0},
+            "county_wide_share": {"micro": 1, "small": 1, "medium": 1, "large": 1, "major": 1},
+            "quality": {"median": 3.2, "sigma": 0},
+            "bid_skill": {"micro": 0.5, "small": 0.5, "medium": 0.5, "large": 0.5, "major": 0.5},
+            "bid_skill_sd": 0,
+            "cost_per_user": {"median": UNIT_COST, "sigma": 0},
+        },
+        "procurement": {
+            "admission": {"pass_score": 0, "apply_probability": 1, "questionnaire_pages": 10},
+            "competitions": {"first_round_month": 1, "first_round_lots": 1, "lots_per_round": 0,
+                             "lot_value": {"median": V, "sigma": 0}, "cost_per_user_target": UNIT_COST,
+                             "tender_days": 30, "document_pages": 10},
+        },
+        "contracts": {"length_months": 12, "payment": {"terms": terms, "period_days": 30, "late_days_mean": 0,
+                                                       "results_share": 0.2},
+                      "performance_bond": {"threshold": threshold, "fraction": 0.1, "premium_rate": 0.02}},
+        "behaviour": {"lot_interest": 1, "appetite_sd": 0, "ambition_sd": 0, "delivery_sd": 0,
+                      "delivery_monthly_sd": 0, "quality_monthly_sd": 0, "evaluator_noise": 0, "margin_mean": 0,
+                      "margin_sd": 0, "spending_adjustment": 0, "close_reserve_months": 0},
+        "finance": {"full_cost_share": 1.0},
+    }
+    for dotted, value in extra.items():
+        node = data
+        keys = dotted.split("__")
+        for k in keys[:-1]:
+            node = node.setdefault(k, {})
+        node[keys[-1]] = value
+    return Scenario.model_validate(data)
+
+
+def hand_ledger(terms: str, reserves: float = 2.0, months: int = 18) -> np.ndarray:
+    """Cash at the end of each month, from the payment rules written out by hand."""
+    cash = np.zeros(months)
+    c = reserves * INCOME / 12
+    delivery = 0.75 + 0.07 * 3.2                      # delivered / promised reach (quality 3.2)
+    for m in range(months):
+        if m == 0:
+            c -= APPLICATION_COST
+        if m == 1:
+            c -= BID_COST
+        live = START <= m < END
+        if live:
+            c -= MONTHLY_COST
+        if terms == "advance" and live:
+            c += MONTHLY_VALUE                        # paid on the first day of the month it covers
+        if terms == "monthly_arrears" and START < m <= END:
+            c += MONTHLY_VALUE                        # invoiced at month end, paid 30 days later: next month
+        if terms == "quarterly_arrears" and m in (START + 3, START + 6, START + 9, START + 12):
+            c += 3 * MONTHLY_VALUE                    # quarter invoiced at its end, paid the month after
+        if terms == "payment_by_results":
+            if START < m <= END:
+                c += 0.8 * MONTHLY_VALUE              # 80% monthly in arrears
+            if m in (START + 3, START + 6, START + 9, START + 12):
+                c += 0.2 * 3 * MONTHLY_VALUE * delivery  # 20% on results, quarterly in arrears
+        cash[m] = c
+    return cash
+
+
+def test_price_is_the_budget_and_reach_fits_it():
+    """Bid rule: reach up to capacity and ambition, priced at cost plus margin, never above the budget."""
+    out = simulate(one_provider(), np.random.SeedSequence(1))
+    c = out.contracts
+    assert len(c["lead"]) == 1
+    assert c["annual_value"][0] == pytest.approx(V)
+    assert c["reach"][0] == pytest.approx(REACH)
+    assert (c["start"][0], c["end"][0]) == (START, END)
+
+
+@pytest.mark.parametrize("terms", ["advance", "monthly_arrears", "quarterly_arrears", "payment_by_results"])
+def test_cash_path_matches_hand_ledger(terms):
+    """The month-by-month cash of the provider equals the hand-computed ledger for each payment term."""
+    out = simulate(one_provider(terms), np.random.SeedSequence(1))
+    expected = hand_ledger(terms)
+    np.testing.assert_allclose(out.timeseries["cash_total"], expected, atol=0.01)
+    # everything invoiced was paid, and arrived in the provider's ledger
+    assert out.ledger["paid_pence"] == out.ledger["provider_receipts_pence"] == out.ledger["invoiced_pence"]
+
+
+def test_arrears_need_working_capital_advance_does_not():
+    """Paid in advance the provider's cash never dips for the contract; in arrears it carries a month of cost."""
+    adv = hand_ledger("advance")
+    arr = hand_ledger("monthly_arrears")
+    assert adv[START] - adv[START - 1] == pytest.approx(MONTHLY_VALUE - MONTHLY_COST)
+    assert arr[START] - arr[START - 1] == pytest.approx(-MONTHLY_COST)
+    assert arr[END] == pytest.approx(adv[END])      # the same money in the end, only later
+
+
+def test_insolvency_month_under_arrears():
+    """Cash below the overdraft limit (0) is insolvency: with 0.3 months of reserves and arrears, month 2."""
+    reserves = 0.3   # £3,000: after £950 + £950 of bids, £1,100 cannot carry a £4,762 month of delivery
+    assert reserves * INCOME / 12 - APPLICATION_COST - BID_COST - MONTHLY_COST < 0
+    out = simulate(one_provider("monthly_arrears", reserves=reserves), np.random.SeedSequence(1))
+    assert out.providers.exit_month[0] == START
+    assert out.counters["insolvencies"] == 1
+    assert out.counters["contract_failures"] == 1
+    ok = simulate(one_provider("advance", reserves=reserves), np.random.SeedSequence(1))
+    assert ok.counters["insolvencies"] == 0
+
+
+def test_overdraft_limit_prevents_the_same_insolvency():
+    """An overdraft of one month of spending (£10,000) carries the same provider through."""
+    out = simulate(one_provider("monthly_arrears", reserves=0.3, finance__overdraft_months=1.0), np.random.SeedSequence(1))
+    assert out.counters["insolvencies"] == 0
+
+
+def test_bond_premium_and_collateral():
+    """A bond of 10% of annual value locks £6,000 of cash and costs 2% a year (£10 a month) while live."""
+    bond = 0.1 * V
+    premium = 0.02 * bond / 12
+    out = simulate(one_provider("advance", threshold=50_000), np.random.SeedSequence(1))
+    expected = hand_ledger("advance")
+    expected[START:] -= bond  # locked at the award (day 60, after the month-1 snapshot on day 30)
+    for m in range(START, END):
+        expected[m:] -= premium                           # premium each live month
+    expected[END:] += bond                                # released when the contract completes
+    np.testing.assert_allclose(out.timeseries["cash_total"], expected, atol=0.01)
+    assert out.contracts["bond"][0] == pytest.approx(bond)
+    assert out.timeseries["collateral_total"][START] == pytest.approx(bond)
+    assert out.timeseries["collateral_total"][END] == pytest.approx(0.0)
+
+
+def test_bond_called_when_the_provider_fails():
+    """Insolvency with a bond: the bond is called (the council recovers it) and the collateral is lost."""
+    bond = 0.1 * V
+    reserves = (APPLICATION_COST + BID_COST + bond + 0.5 * MONTHLY_COST) / (INCOME / 12)
+    out = simulate(one_provider("monthly_arrears", reserves=reserves, threshold=50_000), np.random.SeedSequence(1))
+    assert out.providers.exit_month[0] == START
+    assert out.ledger["bond_calls"] == pytest.approx(bond)
+
+
+def test_bond_threshold_rule():
+    """Bond required at or above the threshold (£200k, seed 000), never when the threshold is null."""
+    values = np.array([199_999.0, 200_000.0, 2_100_000.0])
+    np.testing.assert_allclose(fin.bond_amount(values, 200_000, 0.1), [0.0, 20_000.0, 210_000.0])
+    np.testing.assert_allclose(fin.bond_amount(values, None, 0.1), 0.0)
+    np.testing.assert_allclose(fin.bond_amount(values, 200_000, 0.1, waived=True), 0.0)
+
+
+def test_payment_days():
+    """Arrears are paid period_days after the month-end invoice (PCR 2015 reg 113: 30 days); advance on day one."""
+    assert fin.invoice_day(3, fin.ADVANCE) == pytest.approx(3 * MD)
+    assert fin.invoice_day(3, fin.MONTHLY_ARREARS) == pytest.approx(4 * MD)
+    paid = fin.payment_day(np.array([4 * MD]), fin.MONTHLY_ARREARS, 30, np.array([0.0]))
+    assert fin.month_of(paid)[0] == 4
+    late = fin.payment_day(np.array([4 * MD]), fin.MONTHLY_ARREARS, 30, np.array([65.0]))  # slowest council, FPB
+    assert fin.month_of(late)[0] == 7
+
+
+def test_taper():
+    """Value tapering 10% a year: year 1 full, year 2 90%, year 3 81%."""
+    np.testing.assert_allclose(fin.taper_factor(np.array([0, 11, 12, 24]), 0.1), [1.0, 1.0, 0.9, 0.81])

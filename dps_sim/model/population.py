@@ -9,6 +9,7 @@ order and entry months from the ``entry`` stream, so every policy meets the same
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from functools import cached_property
 
 import numpy as np
 
@@ -61,9 +62,9 @@ class Providers:
     def n(self) -> int:
         return len(self.band)
 
-    @property
+    @cached_property
     def spending(self) -> np.ndarray:
-        """Monthly spending funded by other income (£/month)."""
+        """Monthly spending funded by other income (£/month); income itself never changes."""
         return self.income / 12.0
 
     def is_small(self) -> np.ndarray:
@@ -74,18 +75,11 @@ class Providers:
 
 
 def _beta(rng: np.random.Generator, mean: np.ndarray, sd: float) -> np.ndarray:
-    """Beta draws with the given means and standard deviation (sd 0: the means themselves).
-
-    The draws are always taken, so the stream stays aligned whatever the spread.
-    """
+    """Beta draws with the given means and standard deviation (sd 0: the means themselves)."""
     mean = np.clip(mean, 0.02, 0.98)
-    u = rng.random(len(mean))
-    if sd <= 0:
-        return mean.astype(float)
-    from scipy.special import betaincinv  # light: scipy.special only
-
-    concentration = np.maximum(mean * (1 - mean) / sd**2 - 1.0, 0.5)
-    return betaincinv(mean * concentration, (1 - mean) * concentration, u)
+    concentration = np.maximum(mean * (1 - mean) / max(sd, 1e-9) ** 2 - 1.0, 0.5)
+    draws = rng.beta(mean * concentration, (1 - mean) * concentration)
+    return draws if sd > 0 else mean.astype(float)
 
 
 def _lognormal_median(rng: np.random.Generator, median: float, sigma: float, size: int) -> np.ndarray:
@@ -142,7 +136,7 @@ def build_population(scenario: Scenario, pop_rng: np.random.Generator, entry_rng
     n = len(attrs["band"])
     entry = np.concatenate([np.zeros(scenario.market.providers, np.int32), arrivals])
     untrained = attrs["skill"].copy()
-    skill = untrained
+    skill = untrained.copy()
     if scenario.support.bid_training:
         skill = apply_training(skill, attrs["band"], scenario.support.training_skill_gain)
     status = np.where(entry == 0, ACTIVE, FUTURE).astype(np.int8)

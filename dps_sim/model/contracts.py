@@ -71,6 +71,7 @@ def new_needs() -> Columns:
         "end": (np.int32, 0),           # month it stops being needed (exclusive)
         "contract": (np.int32, -1),     # live contract serving it, -1 if none
         "attempts": (np.int16, 0),      # competitions run for it
+        "failures": (np.int16, 0),      # consecutive competitions with no award
         "gap_days": (np.float64, 0.0),  # days it went unserved
     })
 

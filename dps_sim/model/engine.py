@@ -642,9 +642,14 @@ class Simulation:
         beh, sup, pb = s.behaviour, s.support, s.contracts.performance_bond
         here = (P.status[:k] == ACTIVE) & (P.county_wide[:k] | (P.district[:k] == district)) & ~P.private[:k]
         here[bidding] = False
-        leads = np.flatnonzero(here & P.admitted[:k] & (P.band[:k] >= 2)
-                               & (self.bids_round[:k] < s.procurement.competitions.max_bids_per_round))
-        members = np.flatnonzero(here & (P.band[:k] <= 1))
+        room = self.bids_round[:k] < s.procurement.competitions.max_bids_per_round
+        lead_ok = here & room & (P.band[:k] >= 2)
+        if proc.has_admission(s.procurement.route):
+            lead_ok &= P.admitted[:k]
+        leads = np.flatnonzero(lead_ok)
+        member_cost = comp.bid_cost(pages * 0.25, P.skill[:k], beh)
+        floor = -s.finance.overdraft_months * P.spending[:k]
+        members = np.flatnonzero(here & room & (P.band[:k] <= 1) & (P.cash[:k] - member_cost >= floor))
         if len(leads) == 0 or len(members) == 0:
             return None
         lead = int(leads[np.argmax(P.skill[leads])])
@@ -663,8 +668,8 @@ class Simulation:
         P.cash[team] -= costs
         P.bid_cost_paid[team] += costs
         self.flows["bid_costs"][team] -= costs
-        P.bids[lead] += 1
-        self.bids_round[lead] += 1
+        P.bids[team] += 1
+        self.bids_round[team] += 1
         z = keyed_normals(key, np.array([lead]), self.NOISE_ROWS)[:, 0]
         margin = float(np.clip(beh.margin_mean + beh.margin_sd * z[2], -0.12, 0.4))
         ambition = float(np.clip(1.05 + 0.15 * (P.skill[lead] - 0.5) + beh.ambition_sd * z[3], 0.8, 1.4))
@@ -732,6 +737,11 @@ class Simulation:
         shares = cons["shares"] if cons is not None else (1.0,)
         if cons is None and P.capacity[lead] - P.committed[lead] < price:
             return False
+        if cons is not None:
+            if (P.status[team] != ACTIVE).any():
+                return False
+            if (P.capacity[team] - P.committed[team]).clip(min=0).sum() < price:
+                return False
         waived = s.support.bond_waiver and not P.private[lead]
         grant = s.procurement.route == "grant"
         bond = 0.0 if grant else float(fin.bond_amount(price, pb.threshold, pb.fraction, waived))
@@ -745,6 +755,7 @@ class Simulation:
         c = C.add(need=need, lot=lot["lot"], lead=lead, consortium=cons is not None, annual_value=price,
                   original_value=price, start=start, end=start + lot["length"], terms=terms, reach=reach,
                   unit_cost=unit, quality=quality, assessed=panel, delivery=delivery, bond=bond, collateral=collateral)
+        N.failures[need] = 0
         total_value = price * lot["length"] / 12.0
         small_share = 0.0
         for who, share in zip(team, shares):
@@ -780,7 +791,8 @@ class Simulation:
         self.counters["failed_competitions"] += 1
         self.log.add("failed_competition", day, lot=lot["lot"], amount=lot["value"])
         c = s.procurement.competitions
-        if c.rerun_failed and N.attempts[need] < 2:
+        N.failures[need] += 1
+        if c.rerun_failed and N.failures[need] < 2:
             m = int(fin.month_of(day)) + 1
             first = c.first_round_month
             nxt = first + max(0, -(-(m - first) // c.every_months)) * c.every_months

@@ -108,8 +108,7 @@ def draw_organisations(scenario: Scenario, rng: np.random.Generator, count: int,
     quality = np.clip(_lognormal_median(rng, m.quality.median, m.quality.sigma, count), 1.0, 5.0)
     skill = _beta(rng, np.array(m.bid_skill.as_tuple())[band], m.bid_skill_sd)
     cost = _lognormal_median(rng, m.cost_per_user.median, m.cost_per_user.sigma, count)
-    median_lot = scenario.procurement.competitions.lot_value.median
-    capacity = np.maximum(m.capacity_multiple * income, np.where(band >= 1, median_lot, 0.0))
+    capacity = m.capacity_multiple * income
     full_cost = rng.random(count) < scenario.finance.full_cost_share
     reserves = _lognormal_median(rng, m.reserves_months.median, m.reserves_months.sigma, count)
     if entrants:

@@ -123,7 +123,7 @@ class Market(Frozen):
         description="provider's cost of serving one service user for a year, £; assumption",
         json_schema_extra={"unit": "£/user/year"},
     )
-    capacity_multiple: float = _f(1.5, "× income", "annual contract value a provider can deliver, as a multiple of its other income (at least one median lot); assumption", gt=0)
+    capacity_multiple: float = _f(1.5, "× income", "annual contract value a provider can deliver, as a multiple of its other income; assumption", gt=0)
     entrant_reserves_factor: float = _f(0.8, "× reserves", "new organisations start with this share of the usual reserves; assumption", ge=0)
 
 

@@ -1,0 +1,191 @@
+"""dps_sim benchmarks: speed and scale, measured in one run so that ratios are comparable.
+
+    python benchmarks/run_benchmarks.py            # full set (about 10-15 minutes on 2 cores)
+    python benchmarks/run_benchmarks.py --quick    # fewer repetitions and smaller sweeps
+
+Prints a table and writes it to benchmarks/results/benchmarks.csv. Machines are shared and
+noisy: read the ratios (growth 10k/1k, overhead over SimPy, naive/model, parallel efficiency)
+rather than the absolute times. Nothing here is asserted: speed is measured, not tested.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
+
+from dps_sim.model import Simulation  # noqa: E402
+from dps_sim.scenario import Scenario  # noqa: E402
+
+KENT = ROOT / "scenarios" / "kent_youth_dps.yaml"
+ROWS: list[dict] = []
+
+
+def record(name: str, value: float, unit: str, note: str = "") -> None:
+    ROWS.append({"benchmark": name, "value": round(value, 4), "unit": unit, "note": note})
+    print(f"{name:<48} {value:>14,.4f} {unit:<14} {note}", flush=True)
+
+
+def market(n: int, months: int = 120) -> Scenario:
+    """The default market with n organisations (entry scaled with size), monthly competitions, 10 years."""
+    return Scenario(name=f"bench-{n}", horizon_months=months,
+                    market={"providers": n, "entry_per_year": n / 25},
+                    procurement={"competitions": {"every_months": 1, "lots_per_round": 4}})
+
+
+def time_replications(n: int, repeats: int) -> tuple[float, int]:
+    """Median wall time of one replication, and the SimPy events it processed."""
+    sc = market(n)
+    times, events = [], 0
+    for r in range(repeats):
+        sim = Simulation(sc, np.random.SeedSequence(r), events="awards")
+        t0 = time.perf_counter()
+        sim.run()
+        times.append(time.perf_counter() - t0)
+        events = next(sim.env._eid)  # events scheduled by the SimPy environment (its internal counter)
+    return statistics.median(times), events
+
+
+def simpy_event_rate(n_events: int = 200_000) -> float:
+    """Events per second of a bare SimPy timeout loop."""
+    import simpy
+
+    env = simpy.Environment()
+
+    def loop():
+        for _ in range(n_events):
+            yield env.timeout(1)
+
+    env.process(loop())
+    t0 = time.perf_counter()
+    env.run()
+    return n_events / (time.perf_counter() - t0)
+
+
+def naive_vs_model(n: int, repeats: int) -> tuple[float, float]:
+    from naive_reference import NaiveMarket
+
+    sc = market(n)
+    naive = []
+    for r in range(repeats):
+        t0 = time.perf_counter()
+        NaiveMarket(sc, r).run()
+        naive.append(time.perf_counter() - t0)
+    model, _ = time_replications(n, repeats)
+    return statistics.median(naive), model
+
+
+def peak_memory(n: int) -> float:
+    """Peak Python/NumPy allocation (MiB) during one replication (tracemalloc)."""
+    sc = market(n)
+    tracemalloc.start()
+    Simulation(sc, np.random.SeedSequence(0), events="awards").run()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak / 2**20
+
+
+def compare_efficiency(reps: int) -> tuple[float, float]:
+    from dps_sim.experiment import compare
+
+    times = {}
+    for workers in (1, 2):
+        with tempfile.TemporaryDirectory() as tmp:
+            t0 = time.perf_counter()
+            compare(KENT, reps=reps, seed=1, workers=workers, events="none", out=Path(tmp) / "c")
+            times[workers] = time.perf_counter() - t0
+    return times[1], times[2]
+
+
+def sweep_rates(samples: int, reps: int) -> dict[str, float]:
+    """Runs per second of a Sobol sweep of the Kent scenario on the pool (1, 2 workers) and Dask (2 workers)."""
+    from dps_sim.experiment.sweep import load_sweep, sweep
+
+    rates = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        shutil.copy(KENT, Path(tmp) / "kent.yaml")
+        spec_path = Path(tmp) / "bench_sweep.yaml"
+        spec_path.write_text(
+            "scenario: kent.yaml\nmethod: sobol\n"
+            f"samples: {samples}\nreplications: {reps}\nseed: 1\n"
+            "parameters:\n"
+            "  contracts.payment.late_days_mean: {low: 0, high: 90}\n"
+            "  contracts.performance_bond.threshold: {low: 50000, high: 1000000}\n"
+            "  procurement.competitions.weights.quality: {low: 0.2, high: 0.7}\n"
+            "kpis: [insolvencies_small, share_of_value_small, service_users_reached]\n")
+        spec = load_sweep(spec_path)
+        runs = spec.run_count()
+        for label, kw in (("pool 1 worker", dict(workers=1)), ("pool 2 workers", dict(workers=2)),
+                          ("dask LocalCluster 2 workers", dict(workers=2, scheduler="local"))):
+            t0 = time.perf_counter()
+            sweep(spec, out=Path(tmp) / label.replace(" ", "_"), **kw)
+            rates[label] = runs / (time.perf_counter() - t0)
+    rates["runs"] = runs
+    return rates
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="fewer repetitions, smaller compare and sweep")
+    ap.add_argument("--skip-sweep", action="store_true")
+    ap.add_argument("--out", default=str(HERE / "results" / "benchmarks.csv"))
+    args = ap.parse_args()
+    q = args.quick
+    print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+
+    rate = simpy_event_rate()
+    record("simpy bare timeout loop", rate, "events/s")
+    per = {}
+    for n, repeats in ((100, 5), (1_000, 3 if q else 5), (10_000, 2 if q else 3)):
+        t, ev = time_replications(n, repeats)
+        per[n] = t
+        record(f"replication, {n:,} providers, 10 years", t * 1000, "ms", f"median of {repeats}; {ev:,} SimPy events")
+        record(f"  overhead above SimPy, {n:,} providers", t / (ev / rate), "x", "time / (events / bare event rate)")
+    record("growth 10k / 1k providers", per[10_000] / per[1_000], "x", "target <= 5")
+
+    naive, model = naive_vs_model(1_000, 2 if q else 3)
+    record("naive one-process-per-provider, 1,000", naive * 1000, "ms")
+    record("naive / model at 1,000 providers", naive / model, "x", "how much the array step saves")
+
+    record("peak memory, 10,000 providers", peak_memory(10_000), "MiB", "tracemalloc peak of one replication")
+
+    reps = 20 if q else 100
+    t1, t2 = compare_efficiency(reps)
+    record(f"compare Kent --reps {reps}, 1 worker", t1, "s", "5 policies")
+    record(f"compare Kent --reps {reps}, 2 workers", t2, "s")
+    record("compare parallel efficiency (2 workers)", t1 / (2 * t2), "share", "target >= 0.95")
+
+    if not args.skip_sweep:
+        rates = sweep_rates(8 if q else 64, 1 if q else 2)
+        for label in ("pool 1 worker", "pool 2 workers", "dask LocalCluster 2 workers"):
+            record(f"sweep {label}", rates[label], "runs/s", f"{int(rates['runs'])}-run Sobol sweep of Kent")
+        record("sweep pool efficiency (2 workers)", rates["pool 2 workers"] / (2 * rates["pool 1 worker"]), "share")
+        record("sweep dask / pool (2 workers)", rates["dask LocalCluster 2 workers"] / rates["pool 2 workers"], "share",
+               "target >= 0.85")
+
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=["benchmark", "value", "unit", "note"])
+        w.writeheader()
+        w.writerows(ROWS)
+    print(f"written to {out}")
+
+
+if __name__ == "__main__":
+    main()

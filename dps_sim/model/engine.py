@@ -153,6 +153,7 @@ class Simulation:
                 if shock.applies_to in ("all", "contracts"):
                     live = np.flatnonzero(C.view("status") <= LIVE)
                     C.annual_value[live] *= 1.0 - shock.fraction
+                    C.reach[live] *= 1.0 - shock.scope_reduction * shock.fraction
                 if shock.applies_to in ("all", "lots"):
                     self.lot_factor *= 1.0 - shock.fraction
                     N = self.needs

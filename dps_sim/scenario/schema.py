@@ -298,6 +298,7 @@ class FundingCut(_ShockBase):
     month: int = _f(0, "month", "month the cut applies", ge=0)
     fraction: Share = _f(0.2, "share", "share of value cut")
     applies_to: Literal["all", "lots", "contracts"] = _f("all", "", "cut future lots, live contracts, or both")
+    scope_reduction: Share = _f(0.5, "share of the cut", "live contracts: share of the cut matched by a cut in the reach the provider must deliver (renegotiated scope); the rest is absorbed by the provider; assumption")
 
 
 class CostInflation(_ShockBase):

@@ -85,15 +85,19 @@ def keyed_normals(key: int, index: np.ndarray, rows: int) -> np.ndarray:
 
     Counter-based: the draw for organisation ``i`` in row ``r`` depends only on the item key,
     ``i`` and ``r``, so a lot gives each organisation the same noise under every policy (common
-    random numbers) and costs only as many draws as there are candidates. SplitMix64 hashes of
-    the counter give two uniforms, turned into a normal by the Box-Muller transform.
+    random numbers) and costs only as many draws as there are candidates. One SplitMix64 hash
+    of the counter gives two 32-bit uniforms, turned into a normal by the Box-Muller transform.
     """
     i = np.asarray(index, dtype=np.uint64)
-    counters = (np.arange(rows, dtype=np.uint64)[:, None] << np.uint64(40)) + (i[None, :] << np.uint64(1))
     with np.errstate(over="ignore"):
-        c = counters ^ np.uint64(key)
-        a = _mix_array(c)
-        b = _mix_array(c + np.uint64(1))
-    u1 = ((a >> _S11).astype(np.float64) + 0.5) * (1.0 / 9007199254740992.0)
-    u2 = (b >> _S11).astype(np.float64) * (1.0 / 9007199254740992.0)
-    return np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
+        c = ((np.arange(rows, dtype=np.uint64)[:, None] << _S40) + i[None, :]) ^ np.uint64(key)
+        h = _mix_array(c)
+    u1 = ((h >> _S32).astype(np.float64) + 0.5) * _INV32
+    u2 = (h & _LOW32).astype(np.float64) * _INV32
+    return np.sqrt(-2.0 * np.log(u1)) * np.cos(_TWO_PI * u2)
+
+
+_S40, _S32 = np.uint64(40), np.uint64(32)
+_LOW32 = np.uint64(0xFFFFFFFF)
+_INV32 = 1.0 / 4294967296.0
+_TWO_PI = 2.0 * np.pi

@@ -83,14 +83,14 @@ def bid_cost(pages: float, skill: np.ndarray, behaviour: Behaviour) -> np.ndarra
 
 def win_chance_estimate(skill: np.ndarray, behaviour: Behaviour) -> np.ndarray:
     """A provider's own estimate of its chance: better writers expect to win more often."""
-    return np.clip((0.5 + np.asarray(skill)) / behaviour.expected_bidders, 0.02, 0.95)
+    return np.minimum(np.maximum((0.5 + np.asarray(skill)) / behaviour.expected_bidders, 0.02), 0.95)
 
 
 def assessed_quality(quality: np.ndarray, skill: np.ndarray, noise: np.ndarray, behaviour: Behaviour) -> np.ndarray:
     """The panel's 0-5 score: true quality mixed with bid-writing skill, plus evaluator noise."""
     w = behaviour.skill_weight
     raw = (1 - w) * quality + w * QUALITY_SCALE_MAX * skill + behaviour.evaluator_noise * noise
-    return np.clip(raw, 0.0, QUALITY_SCALE_MAX)
+    return np.minimum(np.maximum(raw, 0.0), QUALITY_SCALE_MAX)
 
 
 @dataclass(frozen=True)

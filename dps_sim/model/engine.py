@@ -493,12 +493,21 @@ class Simulation:
         self.log.add_many("application", submit, provider=apply)
         score = comp.assessed_quality(P.quality[apply], P.skill[apply], g.standard_normal(k)[apply], s.behaviour)
         decide = submit + proc.evaluation_days(adm.evaluation_working_days)
-        for d in np.unique(decide):
-            sel = decide == d
-            self.env.process(self._decide(float(d), apply[sel], score[sel]))
+        self.env.process(self._admissions_desk(decide, apply, score))
 
-    def _decide(self, when: float, who: np.ndarray, score: np.ndarray):
-        yield self._timeout(when - self.env.now)
+    def _admissions_desk(self, decide: np.ndarray, who: np.ndarray, score: np.ndarray):
+        """Decide this month's applications, each on its own day (one SimPy timeout per decision day)."""
+        order = np.argsort(decide, kind="stable")
+        decide, who, score = decide[order], who[order], score[order]
+        days, first = np.unique(decide, return_index=True)
+        bounds = list(first) + [len(decide)]
+        for j, day in enumerate(days):
+            yield self._timeout(float(day) - self.env.now)
+            sl = slice(bounds[j], bounds[j + 1])
+            self._decide(who[sl], score[sl])
+
+    def _decide(self, who: np.ndarray, score: np.ndarray) -> None:
+        """Admit applicants whose assessed score reaches the pass mark; the rest may reapply later."""
         P, s = self.P, self.s
         m = int(fin.month_of(self.env.now))
         ok = proc.admitted_on_assessment(score, s.procurement.admission.pass_score) & (P.status[who] == ACTIVE)
@@ -626,8 +635,8 @@ class Simulation:
         self.bids_round[who] += 1
         skill = P.skill[who]
         margin = np.where(P.full_cost[who], beh.margin_mean + 0.05, beh.margin_mean - 0.05) + beh.margin_sd * z[2]
-        margin = np.clip(margin, -0.12, 0.4)
-        ambition = np.clip(1.05 + 0.15 * (skill - 0.5) + beh.ambition_sd * z[3], 0.8, 1.4)
+        margin = np.minimum(np.maximum(margin, -0.12), 0.4)
+        ambition = np.minimum(np.maximum(1.05 + 0.15 * (skill - 0.5) + beh.ambition_sd * z[3], 0.8), 1.4)
         unit_cost = P.cost_per_user[who]
         terms = comp.bid_terms(value, reach, spare, unit_cost, margin, ambition)
         quality = P.quality[who]

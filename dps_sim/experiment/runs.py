@@ -108,14 +108,15 @@ def _execute(sc: Scenario, path: str | None, policies: list[str], reps: int, see
                 if progress:
                     progress(done, len(tasks))
         runs = store.order_frame(pd.DataFrame(rows), "policy", policies, ["replication"])
-        runs = runs.drop(columns=["seconds"]).assign(seconds=runs["seconds"]) if len(runs) else runs
+        seconds = runs.pop("seconds")
         tables = {kind: store.order_frame(parts.read(kind), "policy", policies, ["replication", *order])
                   for kind, order in (("timeseries", ["month"]), ("providers", ["provider"]), ("events", ["day"]))}
         summary = summarise(runs, list(metrics.KPI_NAMES) + list(metrics.EXTRA_KPIS)) if with_summary else None
         _write_tables(folder, runs, tables, summary)
         parts.remove()
         manifest["failed_replications"] = int((runs["error"] != "").sum())
-        manifest["replication_seconds_total"] = float(runs["seconds"].sum())
+        manifest["replication_seconds_total"] = float(seconds.sum())
+        manifest["replication_seconds_median"] = float(seconds.median())
         store.write_manifest(folder, manifest)
         return Results(runs, tables["timeseries"], tables["providers"], tables["events"], summary, manifest,
                        None if tmp else folder, policies)

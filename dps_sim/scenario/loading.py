@@ -4,11 +4,18 @@ Flow: text → YAML nodes (PyYAML ``SafeLoader``; no Python tags are ever constr
 plain data plus a map from dotted key path to (file, line) → ``extends`` merged →
 validated frozen :class:`~dps_sim.scenario.schema.Scenario`. Every policy overlay is
 validated at load time too, so ``dps-sim validate`` catches a bad policy before a run.
+
+Booleans follow YAML 1.2: only ``true``/``false`` are booleans, so ``seed: yes`` is an
+error rather than a seed of 1, and ``name: no`` is the text "no" (boolean fields still
+accept yes/no/on/off through the schema).
 """
 
 from __future__ import annotations
 
 import copy
+import os
+import re
+import weakref
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -19,12 +26,27 @@ from .errors import Problem, ScenarioError
 from .schema import Scenario
 
 Where = dict[str, tuple[str, int]]
-"""Dotted key path → (file, 1-based line) where that key is written."""
+"""Dotted key path → (file, 1-based line) where that key is written; ``""`` is the top-level mapping."""
 
 BASELINE = "baseline"
 
+MAX_VALUES = 1_000_000
+"""Most values a file may expand to through aliases (guards against 'billion laughs' files)."""
+
 
 # --------------------------------------------------------------------------- YAML
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's SafeLoader with YAML 1.2 booleans (true/false only)."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                              list("tTfF"))
 
 
 def read_yaml(path: str | Path) -> tuple[dict[str, Any], Where]:
@@ -35,25 +57,48 @@ def read_yaml(path: str | Path) -> tuple[dict[str, Any], Where]:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ScenarioError.single(file, "file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError.single(file, f"cannot read file: {exc}") from None
-    loader = yaml.SafeLoader(text)
+    except IsADirectoryError:
+        raise ScenarioError.single(file, "is a folder, not a YAML file") from None
+    except UnicodeDecodeError as exc:
+        line = exc.object[:exc.start].count(b"\n") + 1
+        raise ScenarioError.single(file, f"cannot read file: not UTF-8 text (byte {exc.object[exc.start]:#x}); "
+                                         "save it as UTF-8", line=line) from None
+    except OSError as exc:
+        raise ScenarioError.single(file, f"cannot read file: {exc.strerror or exc}") from None
+    loader = _Loader(text)
+    where: Where = {}
+    starts: dict[tuple[int, int], str] = {}
     try:
         node = loader.get_single_node()
         if node is None:
             raise ScenarioError.single(file, "file is empty: expected a mapping of keys such as 'name:'")
-        where: Where = {}
-        _walk(node, "", file, where)
+        _check_expansion(node, file)
+        _walk(node, "", file, where, starts)
+        if isinstance(node, yaml.MappingNode):
+            where[""] = (file, node.start_mark.line + 1)
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         what = exc.problem or str(exc)
+        if exc.context and exc.problem:
+            started = exc.context_mark.line + 1 if exc.context_mark is not None else None
+            context = exc.context + (f" that starts on line {started}" if started not in (None, line) else "")
+            what = f"{context}, {what}" if what.startswith("but ") else f"{what} ({context})"
+        if "another document" in what:
+            what += " (a '---' line starts a second document; a scenario file holds one)"
         if "python" in str(exc):
             what = f"{what}. Python tags (!!python/...) are never loaded: write plain values"
-        raise ScenarioError.single(file, f"YAML cannot be read: {what}", line=line) from None
+        if isinstance(exc, yaml.constructor.ConstructorError) and mark is not None:
+            key, near = starts.get((mark.line, mark.column)), False  # the value that cannot be constructed
+        else:
+            key = _key_near_error(text)  # a syntax error: the key being read when the parser stopped
+            near = key is not None
+        raise ScenarioError(Problem(file, key, line, f"YAML cannot be read: {what}", near=near)) from None
     except yaml.YAMLError as exc:
         raise ScenarioError.single(file, f"YAML cannot be read: {exc}") from None
+    except RecursionError:
+        raise ScenarioError.single(file, "YAML cannot be read: nested too deeply") from None
     finally:
         loader.dispose()
     if not isinstance(data, dict):
@@ -61,23 +106,97 @@ def read_yaml(path: str | Path) -> tuple[dict[str, Any], Where]:
     return data, where
 
 
-def _walk(node: yaml.Node, prefix: str, file: str, where: Where) -> None:
-    """Record the line of every key and list item below ``node``; reject duplicate keys."""
+def _check_expansion(root: yaml.Node, file: str) -> None:
+    """Reject aliases that refer to their own container, or expand the file beyond MAX_VALUES."""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in open_nodes:
+            raise ScenarioError.single(file, "an alias (*name) is used inside the mapping or list its anchor (&name) "
+                                             "marks", line=node.start_mark.line + 1)
+        open_nodes.add(key)
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            total += sum(size(k) + size(v) for k, v in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            total += sum(size(item) for item in node.value)
+        open_nodes.discard(key)
+        if total > MAX_VALUES:
+            raise ScenarioError.single(file, f"aliases (*name) expand this file to more than {MAX_VALUES:,} values",
+                                       line=node.start_mark.line + 1)
+        sizes[key] = total
+        return total
+
+    size(root)
+
+
+def _walk(node: yaml.Node, prefix: str, file: str, where: Where, starts: dict | None = None) -> None:
+    """Record the line of every key and list item below ``node``; reject duplicate keys.
+
+    ``starts``, if given, maps the (line, column) where each value starts to its key path.
+    """
+    if starts is not None and prefix:
+        starts.setdefault((node.start_mark.line, node.start_mark.column), prefix)
     if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
+        seen: dict[str, int] = {}
         for key_node, value_node in node.value:
             key = str(key_node.value)
             path = f"{prefix}.{key}" if prefix else key
+            line = key_node.start_mark.line + 1
             if key in seen:
-                raise ScenarioError.single(file, f"key '{key}' appears twice", path=path, line=key_node.start_mark.line + 1)
-            seen.add(key)
-            where[path] = (file, key_node.start_mark.line + 1)
-            _walk(value_node, path, file, where)
+                raise ScenarioError.single(file, f"key '{key}' appears twice (first on line {seen[key]})", path=path,
+                                           line=line)
+            seen[key] = line
+            where[path] = (file, line)
+            _walk(value_node, path, file, where, starts)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             path = f"{prefix}.{i}"
             where[path] = (file, item.start_mark.line + 1)
-            _walk(item, path, file, where)
+            _walk(item, path, file, where, starts)
+
+
+def _key_near_error(text: str) -> str | None:
+    """The dotted path of the key being read when a YAML syntax error stopped the parser."""
+    loader = _Loader(text)
+    frames: list[list[Any]] = []  # [is_mapping, current key or list index, next node is a key]
+    node_events = (yaml.ScalarEvent, yaml.AliasEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent)
+    try:
+        while True:
+            event = loader.get_event()
+            if isinstance(event, yaml.StreamEndEvent):
+                break
+            if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                frames.pop()
+                if frames and frames[-1][0]:
+                    frames[-1][2] = True
+                continue
+            if not isinstance(event, node_events):
+                continue
+            top = frames[-1] if frames else None
+            if top is not None and top[0] and top[2]:  # a key
+                if not isinstance(event, yaml.ScalarEvent):
+                    return None  # a complex key: give up rather than guess
+                top[1], top[2] = event.value, False
+                continue
+            if top is not None and not top[0]:
+                top[1] += 1
+            if isinstance(event, yaml.MappingStartEvent):
+                frames.append([True, None, True])
+            elif isinstance(event, yaml.SequenceStartEvent):
+                frames.append([False, -1, False])
+            elif top is not None and top[0]:
+                top[2] = True
+    except yaml.YAMLError:
+        pass
+    finally:
+        loader.dispose()
+    parts = [str(f[1]) for f in frames if f[1] is not None and f[1] != -1]
+    return ".".join(parts) or None
 
 
 # --------------------------------------------------------------------------- merging
@@ -104,23 +223,50 @@ def set_dotted(data: dict[str, Any], dotted: str, value: Any) -> dict[str, Any]:
 
 
 def _load_with_extends(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[str, Any], Where]:
-    """Read a file and, recursively, the file it ``extends``; the child's keys win."""
-    path = path.resolve() if path.exists() else path
-    if path in chain:
-        names = " -> ".join(p.name for p in chain + (path,))
-        raise ScenarioError.single(chain[-1], f"'extends' makes a cycle: {names}", path="extends")
+    """Read a file and, recursively, the file it ``extends``; the child's keys win.
+
+    Files are named as the user wrote them (a parent relative to its child's folder);
+    ``chain`` holds the resolved paths already being read, to catch cycles.
+    """
+    path = Path(path)
+    real = path.resolve()
     data, where = read_yaml(path)
-    parent = data.pop("extends", None)
+    if "extends" not in data:
+        return data, where
+    parent = data.pop("extends")
+    line = where.get("extends", (str(path), None))[1]
     if parent is None:
         return data, where
-    if not isinstance(parent, str):
-        raise ScenarioError.single(path, "expected the file name of another scenario", "extends", where.get("extends", ("", None))[1])
-    parent_path = (path.parent / parent)
-    if not parent_path.exists():
-        raise ScenarioError.single(path, f"extended file '{parent}' not found (looked in {parent_path.parent})", "extends", where["extends"][1])
-    base, base_where = _load_with_extends(parent_path, chain + (path,))
-    merged_where = {**base_where, **where}
+    if not isinstance(parent, str) or not parent.strip():
+        raise ScenarioError.single(path, "expected the file name of another scenario", "extends", line)
+    parent_path = path.parent / parent
+    tidy = Path(os.path.normpath(parent_path))  # 'sub/../base.yaml' → 'base.yaml', unless symlinks differ
+    if tidy.resolve() == parent_path.resolve():
+        parent_path = tidy
+    if parent_path.resolve() in chain + (real,):
+        names = " -> ".join(p.name for p in chain + (real, parent_path.resolve()))
+        raise ScenarioError.single(path, f"'extends' makes a cycle: {names}", "extends", line)
+    if not parent_path.is_file():
+        raise ScenarioError.single(path, f"extended file '{parent}' not found (looked for {parent_path})", "extends",
+                                   line)
+    base, base_where = _load_with_extends(parent_path, chain + (real,))
+    # a value the child replaces outright (a list, a scalar) hides the parent's lines below it
+    merged_where = {k: v for k, v in base_where.items() if not _replaced(k, data)}
+    merged_where.update(where)
     return deep_merge(base, data), merged_where
+
+
+def _replaced(dotted: str, data: Mapping[str, Any]) -> bool:
+    """Whether ``data`` sets a non-mapping value at a proper prefix of ``dotted``."""
+    node: Any = data
+    parts = dotted.split(".") if dotted else []
+    for i, part in enumerate(parts[:-1]):
+        if not isinstance(node, Mapping) or part not in node:
+            return False
+        node = node[part]
+        if not isinstance(node, Mapping):
+            return True
+    return False
 
 
 # --------------------------------------------------------------------------- validation
@@ -133,14 +279,22 @@ def problems_from(exc: ValidationError, file: str, where: Where, prefix: str = "
         ctx = err.get("ctx") or {}
         loc = [str(p) for p in err["loc"] if not _is_union_tag(p)]
         path = ctx.get("path") or ".".join(loc)
-        message = err["msg"]
-        if err["type"] == "extra_forbidden":
+        message = err["msg"].removeprefix("Value error, ")
+        kind = err["type"]
+        if kind == "extra_forbidden":
             message = "unknown key (check the spelling; `dps-sim schema` lists every key)"
-        elif err["type"] == "missing":
+        elif kind == "missing":
             message = "required key is missing"
-        elif "input" in err and err["type"] not in ("rules",) and not isinstance(err["input"], (dict, list)):
+        elif kind in ("union_tag_invalid", "union_tag_not_found"):
+            path = f"{path}.type" if path else "type"
+            expected = ctx.get("expected_tags", "")
+            message = (f"unknown type {ctx.get('tag')!r}; expected one of {expected}" if kind == "union_tag_invalid"
+                       else f"'type' is missing; expected one of {expected}")
+        elif "input" in err and kind != "rules" and not isinstance(err["input"], (dict, list, tuple)):
             message = f"{message} (got {err['input']!r})"
         line = _line_for(path, where, prefix)
+        if kind == "rules" and not _written(path, where, prefix):
+            line = _line_for("rules", where, prefix) or line  # the value broken is a default: blame the rule set
         problems.append(Problem(line[0] if line else file, path, line[1] if line else None, message))
     return problems
 
@@ -151,12 +305,19 @@ def _is_union_tag(part: Any) -> bool:
     }
 
 
+def _written(path: str, where: Where, prefix: str) -> bool:
+    return path in where or (bool(prefix) and prefix + path in where)
+
+
 def _line_for(path: str, where: Where, prefix: str) -> tuple[str, int] | None:
-    """The line of the longest written prefix of ``path`` (overlay first, then base)."""
+    """The line of the longest written prefix of ``path`` (overlay first, then base).
+
+    Falls back to the policy's own line (inside an overlay), then to the top-level mapping.
+    """
     parts = path.split(".") if path else []
-    for n in range(len(parts), 0, -1):
+    for n in range(len(parts), -1, -1):
         for pre in ((prefix, "") if prefix else ("",)):
-            key = pre + ".".join(parts[:n])
+            key = (pre + ".".join(parts[:n])).rstrip(".")
             if key in where:
                 return where[key]
     return None
@@ -168,6 +329,31 @@ def validate_data(data: dict[str, Any], file: str, where: Where, prefix: str = "
         return Scenario.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(problems_from(exc, file, where, prefix)) from None
+    except RecursionError:
+        raise ScenarioError.single(file, "values are nested too deeply") from None
+
+
+def _in_policy(name: str, exc: ScenarioError) -> list[Problem]:
+    """Problems of a resolved policy, renamed to the overlay's key path."""
+    return [Problem(p.file, f"policies.{name}.{p.path}" if p.path else f"policies.{name}", p.line,
+                    f"{p.message} (in policy '{name}')") for p in exc.problems]
+
+
+# Where each loaded scenario came from, so that resolve_policy can name the file and line.
+# Keyed by id() (a Scenario holding a dict is not hashable); entries leave with their scenario.
+_SOURCES: dict[int, tuple[weakref.ref, str, Where]] = {}
+
+
+def _remember(scenario: Scenario, file: str, where: Where) -> None:
+    key = id(scenario)
+    _SOURCES[key] = (weakref.ref(scenario, lambda _ref, key=key: _SOURCES.pop(key, None)), file, where)
+
+
+def _source(scenario: Scenario) -> tuple[str, Where]:
+    entry = _SOURCES.get(id(scenario))
+    if entry is not None and entry[0]() is scenario:
+        return entry[1], entry[2]
+    return scenario.name, {}
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -178,33 +364,40 @@ def load_scenario(path: str | Path) -> Scenario:
     path = Path(path)
     data, where = _load_with_extends(path)
     file = str(path)
-    policies = data.get("policies") or {BASELINE: {}}
+
+    def at(key: str) -> tuple[str, int | None]:
+        """(file, line) where a key is written (a parent file's, if it comes from there)."""
+        return where.get(key, (file, None))
+
+    policies = data.get("policies")
+    if policies is None:
+        policies = {}
     if not isinstance(policies, dict):
-        raise ScenarioError.single(file, "expected a mapping of policy name to overrides", "policies", where.get("policies", (file, None))[1])
+        f, line = at("policies")
+        raise ScenarioError.single(f, "expected a mapping of policy name to overrides", "policies", line)
+    policies = {name: {} if overlay is None else overlay for name, overlay in policies.items()}  # `name:` = no change
     policies = {BASELINE: {}, **policies}
-    if policies.get(BASELINE):
-        raise ScenarioError.single(file, "the baseline policy is the scenario itself: put its settings in the scenario, not in an overlay",
-                                   f"policies.{BASELINE}", where.get(f"policies.{BASELINE}", (file, None))[1])
+    if policies[BASELINE]:
+        f, line = at(f"policies.{BASELINE}")
+        raise ScenarioError.single(f, "the baseline policy is the scenario itself: put its settings in the scenario, "
+                                      "not in an overlay", f"policies.{BASELINE}", line)
     data = {**data, "policies": policies}
     scenario = validate_data(data, file, where)
     problems: list[Problem] = []
     for name, overlay in policies.items():
         if name == BASELINE:
             continue
-        if overlay is None:
-            overlay = {}
         if "policies" in overlay:
-            line = where.get(f"policies.{name}.policies", (file, None))[1]
-            problems.append(Problem(file, f"policies.{name}.policies", line, "a policy cannot define policies"))
+            f, line = at(f"policies.{name}.policies")
+            problems.append(Problem(f, f"policies.{name}.policies", line, "a policy cannot define policies"))
             continue
         try:
             validate_data(deep_merge(data, overlay), file, where, prefix=f"policies.{name}.")
         except ScenarioError as exc:
-            for p in exc.problems:
-                problems.append(Problem(p.file, f"policies.{name}.{p.path}" if p.path else f"policies.{name}", p.line,
-                                        f"{p.message} (in policy '{name}')"))
+            problems.extend(_in_policy(name, exc))
     if problems:
         raise ScenarioError(problems)
+    _remember(scenario, file, where)
     return scenario
 
 
@@ -212,12 +405,18 @@ def resolve_policy(scenario: Scenario, policy: str | None = None) -> Scenario:
     """The scenario with a named policy's overlay applied (``None`` or 'baseline': itself)."""
     if policy is None or policy == BASELINE:
         return scenario
+    file, where = _source(scenario)
     if policy not in scenario.policies:
-        known = ", ".join(sorted(scenario.policies))
-        raise ScenarioError.single(scenario.name, f"unknown policy '{policy}'; this scenario has: {known}", path="policies")
+        known = ", ".join(policy_names(scenario))
+        line = _line_for("policies", where, "")
+        raise ScenarioError.single(line[0] if line else file, f"unknown policy '{policy}'; this scenario has: {known}",
+                                   path="policies", line=line[1] if line else None)
     data = scenario.model_dump(mode="python")
     merged = deep_merge(data, scenario.policies[policy] or {})
-    return validate_data(merged, scenario.name, {})
+    try:
+        return validate_data(merged, file, where, prefix=f"policies.{policy}.")
+    except ScenarioError as exc:
+        raise ScenarioError(_in_policy(policy, exc)) from None
 
 
 def with_overrides(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenario:

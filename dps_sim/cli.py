@@ -119,9 +119,10 @@ def _out_for(args: argparse.Namespace, command: str, name: str) -> Path:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from .experiment import run
-    from .scenario import load_scenario
+    from .scenario import load_scenario, resolve_policy
 
     sc = load_scenario(args.scenario)
+    resolve_policy(sc, args.policy)  # an unknown policy is bad input, before any output
     out = _out_for(args, "run", args.scenario.stem)
     with progress_bar(f"run {args.scenario.stem}", not args.quiet) as cb:
         res = run(sc, policy=args.policy, reps=args.reps, seed=args.seed, workers=args.workers, events=args.events,
@@ -241,7 +242,7 @@ COMMANDS = {"run": cmd_run, "compare": cmd_compare, "sweep": cmd_sweep, "validat
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``dps-sim`` and ``python -m dps_sim``."""
-    from .experiment.store import OutputExistsError
+    from .experiment.errors import OutputExistsError
     from .scenario import ScenarioError
 
     parser = build_parser()

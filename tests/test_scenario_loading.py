@@ -256,9 +256,6 @@ def test_units_in_field_metadata() -> None:
     assert schema["$defs"]["Payment"]["properties"]["period_days"]["unit"] == "days"
 
 
-# numeric fields that do not (yet) carry a unit of their own or from the field that holds them:
-# shares that must sum to 1. Reported to the schema's owner; remove from here once they have one.
-KNOWN_WITHOUT_UNIT = {"market.size_mix.", "procurement.competitions.weights."}
 
 
 def _numeric(annotation) -> bool:
@@ -283,8 +280,7 @@ def _missing_units(model: type[BaseModel], prefix: str = "", inherited: bool = F
 
 def test_every_number_has_a_unit() -> None:
     """DESIGN.md: 'add what the model needs, with defaults, units and a description for each field'."""
-    missing = [m for m in _missing_units(Scenario) if not any(m.startswith(k) for k in KNOWN_WITHOUT_UNIT)]
-    assert missing == []
+    assert _missing_units(Scenario) == []
 
 
 # --------------------------------------------------------------------------- overrides

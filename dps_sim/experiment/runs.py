@@ -94,7 +94,7 @@ def _execute(sc: Scenario, path: str | None, policies: list[str], reps: int, see
             "replication_seeds": [seed_record(root_seed, r) for r in range(reps)],
             "seed_note": "replication r of every policy uses SeedSequence(entropy=seed, spawn_key=(r,))",
         })
-        store.atomic_write_text(folder / "scenario.resolved.yaml", _resolved_yaml(sc, resolved))
+        store.atomic_write_text(folder / "scenario.resolved.yaml", _resolved_yaml(sc))
         tasks = [Task(p, r, (r,)) for p in policies for r in range(reps)]
         payload = Payload(resolved, root_seed, events)
         parts = store.Parts(folder)
@@ -131,14 +131,9 @@ def _backend(workers: int, scheduler: str | None) -> str:
     return "in-process" if workers <= 1 else f"process-pool:{workers}"
 
 
-def _resolved_yaml(sc: Scenario, resolved: dict[str, Scenario]) -> str:
-    """The baseline with every default filled in, followed by each policy as resolved."""
-    text = dump_resolved(sc)
-    for name, scenario in resolved.items():
-        if name == BASELINE:
-            continue
-        text += f"---\n# policy: {name}\n" + dump_resolved(scenario)
-    return text
+def _resolved_yaml(sc: Scenario) -> str:
+    """The scenario with every default filled in; its ``policies`` overlays say how each policy differs."""
+    return dump_resolved(sc)
 
 
 def _write_parts(parts: store.Parts, res: TaskResult) -> None:

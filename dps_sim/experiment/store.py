@@ -23,6 +23,8 @@ from typing import Any, Iterable
 
 import numpy as np
 import pandas as pd
+
+from .errors import OutputExistsError
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -31,10 +33,6 @@ OUTPUT_FILES = ("scenario.resolved.yaml", "manifest.json", "runs.csv", "summary.
                 "report.pdf", "charts")
 LIBRARIES = ("numpy", "scipy", "pandas", "pyarrow", "simpy", "pydantic", "PyYAML", "matplotlib", "SALib", "dask",
              "distributed", "rich")
-
-
-class OutputExistsError(FileExistsError):
-    """The output folder already holds results."""
 
 
 def default_out(command: str, name: str, root: str | Path = "results") -> Path:
@@ -62,6 +60,13 @@ def prepare_out(out: str | Path, force: bool = False, resume: bool = False) -> P
     return out
 
 
+def _umask_mode() -> int:
+    """The mode a newly created file would get (0666 less the umask)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write a file so that it either exists whole or not at all."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -69,6 +74,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        os.chmod(tmp, _umask_mode())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -87,6 +93,7 @@ def atomic_write_table(path: Path, table: pa.Table) -> None:
     os.close(fd)
     try:
         pq.write_table(table, tmp)
+        os.chmod(tmp, _umask_mode())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -61,11 +61,11 @@ class BandValues(Frozen):
 class SizeMix(BandValues):
     """Share of organisations in each income band; must sum to 1 (±0.01)."""
 
-    micro: Share = 0.511
-    small: Share = 0.328
-    medium: Share = 0.132
-    large: Share = 0.026
-    major: Share = 0.003
+    micro: Share = _f(0.511, "share", "organisations with income under £10k")
+    small: Share = _f(0.328, "share", "organisations with income £10k-£100k")
+    medium: Share = _f(0.132, "share", "organisations with income £100k-£1m")
+    large: Share = _f(0.026, "share", "organisations with income £1m-£10m")
+    major: Share = _f(0.003, "share", "organisations with income over £10m")
 
     @model_validator(mode="after")
     def _sums_to_one(self) -> "SizeMix":
@@ -165,9 +165,9 @@ class Competitions(Frozen):
 class Weights(Frozen):
     """Award criteria weights; they must sum to 1."""
 
-    quality: Share = 0.40
-    reach: Share = 0.30
-    price: Share = 0.30
+    quality: Share = _f(0.40, "share of score", "weight of the quality score (panel 0-5 ÷ 5)")
+    reach: Share = _f(0.30, "share of score", "weight of the reach score (bid reach ÷ highest reach)")
+    price: Share = _f(0.30, "share of score", "weight of the price score (lowest price ÷ bid price)")
 
     @model_validator(mode="after")
     def _sum_to_one(self) -> "Weights":

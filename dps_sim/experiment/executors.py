@@ -22,7 +22,7 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def chunked(tasks: list[Task], workers: int, per_worker: int = 4, largest: int = 25) -> list[list[Task]]:
+def chunked(tasks: list[Task], workers: int, per_worker: int = 8, largest: int = 10) -> list[list[Task]]:
     """Split tasks into chunks: several per worker for balance, none too large for progress."""
     if not tasks:
         return []

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pandas as pd
+import pyarrow as pa
 
 from .. import metrics
 from ..scenario import BASELINE, Scenario, dump_resolved, load_scenario, policy_names, resolve_policy
@@ -103,10 +104,10 @@ def _execute(sc: Scenario, path: str | None, policies: list[str], reps: int, see
         for chunk in execute(payload, tasks, workers, scheduler):
             for res in chunk:
                 rows.append({"policy": res.task.key, **describe(res)})
-                _write_parts(parts, res)
-                done += 1
-                if progress:
-                    progress(done, len(tasks))
+            _write_parts(parts, chunk)
+            done += len(chunk)
+            if progress:
+                progress(done, len(tasks))
         runs = store.order_frame(pd.DataFrame(rows), "policy", policies, ["replication"])
         seconds = runs.pop("seconds")
         tables = {kind: store.order_frame(parts.read(kind), "policy", policies, ["replication", *order])
@@ -136,12 +137,17 @@ def _resolved_yaml(sc: Scenario) -> str:
     return dump_resolved(sc)
 
 
-def _write_parts(parts: store.Parts, res: TaskResult) -> None:
-    key = f"{res.task.key}__r{res.task.replication:06d}"
-    consts = {"policy": res.task.key, "replication": res.task.replication}
-    for kind, cols in (("timeseries", res.timeseries), ("providers", res.providers), ("events", res.events)):
-        if cols:
-            parts.write(kind, key, store.columns_table(cols, consts))
+def _write_parts(parts: store.Parts, chunk: list[TaskResult]) -> None:
+    """One Parquet part per table kind for a finished chunk of replications (one write, not one per replication)."""
+    if not chunk:
+        return
+    first = chunk[0].task
+    key = f"{first.key}__r{first.replication:06d}"
+    for kind in ("timeseries", "providers", "events"):
+        tables = [store.columns_table(getattr(res, kind), {"policy": res.task.key, "replication": res.task.replication})
+                  for res in chunk if getattr(res, kind)]
+        if tables:
+            parts.write(kind, key, pa.concat_tables(tables))
 
 
 def _write_tables(folder: Path, runs: pd.DataFrame, tables: dict[str, pd.DataFrame], summary: pd.DataFrame | None) -> None:

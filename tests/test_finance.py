@@ -23,7 +23,8 @@ MARGIN = 0.05               # full-cost providers price at margin_mean + 0.05
 AMBITION = 1.05             # skill 0.5 -> 1.05 + 0.15 * (0.5 - 0.5)
 APPLICATION_COST = (8 + 3 * 10) * (1.5 - 0.5) * 25   # hours x (1.5 - skill) x £/hour = £950
 BID_COST = APPLICATION_COST                          # 10 pages too: £950
-REACH = min(INCOME * 1.5 / UNIT_COST, V / UNIT_COST * AMBITION, V / (UNIT_COST * (1 + MARGIN)))
+# reach: capacity (£/year, 1.5 x income) and the budget both cap the price; ambition caps the users promised
+REACH = min(min(INCOME * 1.5, V) / (UNIT_COST * (1 + MARGIN)), V / UNIT_COST * AMBITION)
 PRICE = REACH * UNIT_COST * (1 + MARGIN)             # = V: the budget binds
 MONTHLY_COST = REACH * UNIT_COST / 12                # delivery cost per month
 MONTHLY_VALUE = PRICE / 12

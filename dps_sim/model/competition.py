@@ -104,14 +104,14 @@ class BidTerms:
 
 def bid_terms(lot_value: float, target_reach: float, spare_capacity: np.ndarray, cost_per_user: np.ndarray,
               margin: np.ndarray, ambition: np.ndarray) -> BidTerms:
-    """What each bidder offers: reach up to its spare capacity, priced at cost plus margin.
+    """What each bidder offers: reach up to its spare capacity (£/year), priced at cost plus margin.
 
     A bid may not exceed the lot's budget: a bidder whose price would exceed it promises
     less reach instead. A bid promising under half the target reach is invalid.
     """
     unit_price = cost_per_user * (1.0 + margin)
-    reach = np.minimum(spare_capacity / cost_per_user, target_reach * ambition)
-    reach = np.minimum(reach, lot_value / unit_price)
+    # capacity is measured in £ a year of contract value, the unit of the price
+    reach = np.minimum(np.minimum(spare_capacity, lot_value) / unit_price, target_reach * ambition)
     price = reach * unit_price
     valid = (reach >= MIN_REACH_SHARE * target_reach) & (price > 0)
     return BidTerms(price=price, reach=reach, valid=valid)

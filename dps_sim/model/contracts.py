@@ -125,7 +125,7 @@ def new_parties() -> Columns:
 
 
 def split_by_capacity(spare: np.ndarray, needed: float) -> np.ndarray:
-    """Shares of a consortium's work: the lead first takes what it can, members the rest pro rata."""
+    """Shares of a consortium's work, in proportion to each party's spare capacity."""
     spare = np.maximum(np.asarray(spare, dtype=float), 0.0)
     total = spare.sum()
     if total <= 0:

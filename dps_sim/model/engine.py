@@ -158,6 +158,7 @@ class Simulation:
                     self.lot_factor *= 1.0 - shock.fraction
                     N = self.needs
                     N.view("value")[:] *= 1.0 - shock.fraction
+                    N.view("reach")[:] *= 1.0 - shock.fraction
             elif isinstance(shock, CostInflation):
                 self.cost_factor *= 1.0 + shock.fraction
             elif isinstance(shock, GrantLoss):
@@ -258,10 +259,6 @@ class Simulation:
         C, s = self.contracts, self.s
         pay = s.contracts.payment
         terms = np.broadcast_to(np.asarray(terms), contracts.shape)
-        if s.support.upfront_below is not None:
-            small = C.original_value[contracts] < s.support.upfront_below
-            terms = np.where(small, fin.ADVANCE, terms)
-            inv_day = np.where(small & (terms == fin.ADVANCE), np.floor(inv_day / MD + 1e-9) * MD, inv_day)
         late = self.rng["payments"].exponential(pay.late_days_mean, len(contracts)) if pay.late_days_mean > 0 else 0.0
         paid_day = fin.payment_day(inv_day, terms, pay.period_days, late + extra)
         month = np.minimum(fin.month_of(paid_day), self.sched.shape[1] - 1)
@@ -332,7 +329,8 @@ class Simulation:
         broke = active & fin.insolvent(P.cash[:k], P.spending[:k], s.finance.overdraft_months)
         for i in np.flatnonzero(broke):
             self._exit(int(i), m, day, EXIT_INSOLVENT)
-        quiet = (P.status[:k] == ACTIVE) & (P.committed[:k] <= 0) & (P.cash[:k] < s.behaviour.close_reserve_months * P.spending[:k])
+        settled = m - P.entry_month[:k] >= 6  # trustees wind down over months, not at once (assumption)
+        quiet = (P.status[:k] == ACTIVE) & settled & (P.committed[:k] <= 0) & (P.cash[:k] < s.behaviour.close_reserve_months * P.spending[:k])
         for i in np.flatnonzero(quiet):
             self._exit(int(i), m, day, EXIT_CLOSED)
 
@@ -420,12 +418,13 @@ class Simulation:
 
     # ------------------------------------------------------------------ contracts end
 
-    def _close_contract(self, c: int, m: int, day: float, status: int) -> None:
+    def _close_contract(self, c: int, m: int, day: float, status: int, bond_called: bool = False) -> None:
+        """End a contract: release its capacity, and its collateral unless the bond was called."""
         C, P, N = self.contracts, self.P, self.needs
         C.status[c] = status
         C.ended_month[c] = m
         lead = int(C.lead[c])
-        if C.collateral[c] > 0 and status == COMPLETED:
+        if C.collateral[c] > 0 and not bond_called:
             P.cash[lead] += C.collateral[c]
             self.flows["collateral_released"][lead] += C.collateral[c]
         P.collateral[lead] -= C.collateral[c]
@@ -446,11 +445,12 @@ class Simulation:
         C.end_cause[c] = cause
         self.counters["contract_failures"] += 1
         self.log.add("contract_failure", day, provider=int(C.lead[c]), contract=c, value=float(cause))
-        if C.bond[c] > 0 and cause in (END_INSOLVENCY, END_TERMINATED):
+        called = bool(C.bond[c] > 0 and cause in (END_INSOLVENCY, END_TERMINATED))
+        if called:
             self.ledger["bond_calls"] += float(C.bond[c])
             self.counters["bond_calls"] += 1
             self.log.add("bond_call", day, provider=int(C.lead[c]), contract=c, amount=float(C.bond[c]))
-        self._close_contract(c, m, day, FAILED)
+        self._close_contract(c, m, day, FAILED, bond_called=called)
         need = int(C.need[c])
         restart = m + s.contracts.recommission_months
         if restart < N.end[need]:
@@ -489,7 +489,7 @@ class Simulation:
         self.flows["bid_costs"][apply] -= cost
         P.applying[apply] = True
         self.counters["applications"] += len(apply)
-        submit = day + np.floor(u[1, apply] * 20.0)  # within the first weeks of the month
+        submit = day + np.floor(u[1, apply] * 15.0)  # within the first fortnight of the month
         self.log.add_many("application", submit, provider=apply)
         score = comp.assessed_quality(P.quality[apply], P.skill[apply], g.standard_normal(k)[apply], s.behaviour)
         decide = submit + proc.evaluation_days(adm.evaluation_working_days)
@@ -524,7 +524,7 @@ class Simulation:
 
     # ------------------------------------------------------------------ competitions
 
-    NOISE_ROWS = 6  # per provider and lot: panel noise, appetite, margin, ambition, interest, delivery
+    NOISE_ROWS = 7  # per provider and lot: panel noise, appetite, margin, ambition, interest, delivery, grant lottery
 
     def _competitions(self, m: int, day: float) -> None:
         """Call off this month's lots: the round's new lots plus any re-lets queued for this month."""
@@ -637,13 +637,13 @@ class Simulation:
         margin = np.where(P.full_cost[who], beh.margin_mean + 0.05, beh.margin_mean - 0.05) + beh.margin_sd * z[2]
         margin = np.minimum(np.maximum(margin, -0.12), 0.4)
         ambition = np.minimum(np.maximum(1.05 + 0.15 * (skill - 0.5) + beh.ambition_sd * z[3], 0.8), 1.4)
-        unit_cost = P.cost_per_user[who]
-        terms = comp.bid_terms(value, reach, spare, unit_cost, margin, ambition)
+        unit_cost = P.cost_per_user[who]  # before inflation; bids price in today's costs
+        terms = comp.bid_terms(value, reach, spare, unit_cost * self.cost_factor, margin, ambition)
         quality = P.quality[who]
         panel = comp.assessed_quality(quality, skill, z[0], beh)
         P.skill[who] = skill + beh.learn_per_bid * (1.0 - skill)
         return dict(who=who, price=terms.price, reach=terms.reach, valid=terms.valid, panel=panel, quality=quality,
-                    unit_cost=unit_cost, delivery_z=z[5])
+                    unit_cost=unit_cost, delivery_z=z[5], lottery_z=z[6])
 
     def _consortium_bid(self, district: int, value: float, reach: float, length: int, pages: float, key: int,
                         k: int, bidding: np.ndarray) -> dict | None:
@@ -681,13 +681,14 @@ class Simulation:
         P.bids[team] += 1
         self.bids_round[team] += 1
         z = keyed_normals(key, np.array([lead]), self.NOISE_ROWS)[:, 0]
-        margin = float(np.clip(beh.margin_mean + beh.margin_sd * z[2], -0.12, 0.4))
+        margin = float(np.clip(beh.margin_mean + (0.05 if P.full_cost[lead] else -0.05) + beh.margin_sd * z[2], -0.12, 0.4))
         ambition = float(np.clip(1.05 + 0.15 * (P.skill[lead] - 0.5) + beh.ambition_sd * z[3], 0.8, 1.4))
-        terms = comp.bid_terms(value, reach, np.array([spare.sum()]), np.array([unit_cost]), np.array([margin]), np.array([ambition]))
+        terms = comp.bid_terms(value, reach, np.array([spare.sum()]), np.array([unit_cost * self.cost_factor]),
+                               np.array([margin]), np.array([ambition]))
         quality = float((shares * P.quality[team]).sum())
         panel = comp.assessed_quality(np.array([quality]), P.skill[[lead]], z[[0]], beh)
         return dict(team=team, shares=shares, price=terms.price, reach=terms.reach, valid=terms.valid, panel=panel,
-                    quality=np.array([quality]), unit_cost=np.array([unit_cost]), delivery_z=z[[5]])
+                    quality=np.array([quality]), unit_cost=np.array([unit_cost]), delivery_z=z[[5]], lottery_z=z[[6]])
 
     def _close_round(self, when: float, lots: list[dict]):
         yield self._timeout(when - self.env.now)
@@ -698,11 +699,11 @@ class Simulation:
         """Score the valid bids and award the lot to the best bidder still able to take it."""
         s, P = self.s, self.P
         b, cons = lot["bids"], lot["consortium"]
-        cols = ("who", "price", "reach", "panel", "valid", "quality", "unit_cost", "delivery_z")
+        cols = ("who", "price", "reach", "panel", "valid", "quality", "unit_cost", "delivery_z", "lottery_z")
         if cons is None:
-            who, price, reach, panel, valid, quality, unit, dz = (b[c] for c in cols)
+            who, price, reach, panel, valid, quality, unit, dz, lz = (b[c] for c in cols)
         else:
-            who, price, reach, panel, valid, quality, unit, dz = (
+            who, price, reach, panel, valid, quality, unit, dz, lz = (
                 np.concatenate([b[c], [-1] if c == "who" else cons[c]]) for c in cols)
         n_bids = len(who)
         if n_bids == 0:
@@ -722,7 +723,7 @@ class Simulation:
             self._failed_competition(lot, day)
             return
         if s.procurement.route == "grant":
-            order = idx[np.argsort(dz[idx], kind="stable")]
+            order = idx[np.argsort(lz[idx], kind="stable")]  # a lottery among eligible applicants
         else:
             c = s.procurement.competitions
             total, qs = comp.total_scores(price[idx], reach[idx], panel[idx], c.weights, c.price_formula)
@@ -760,7 +761,9 @@ class Simulation:
             return False
         need = lot["need"]
         start = max(int(N.start[need]), int(fin.month_of(day)) + 1)
-        terms = fin.ADVANCE if grant else fin.TERMS.index(s.contracts.payment.terms)
+        terms = fin.TERMS.index(s.contracts.payment.terms)
+        if grant or (s.support.upfront_below is not None and price < s.support.upfront_below):
+            terms = fin.ADVANCE  # grants, and small contracts under the up-front support policy
         delivery = min(1.15, max(0.3, 0.75 + 0.07 * quality + s.behaviour.delivery_sd * delivery_z))
         c = C.add(need=need, lot=lot["lot"], lead=lead, consortium=cons is not None, annual_value=price,
                   original_value=price, start=start, end=start + lot["length"], terms=terms, reach=reach,

@@ -14,8 +14,7 @@ STREAMS: tuple[str, ...] = (
     "population",   # attributes of initial organisations and of entrants
     "entry",        # arrival times of entrants
     "income",       # month-to-month noise in other income
-    "lots",         # lots called off: district, value, per-lot evaluator noise
-    "bids",         # bid-decision appetite, prices and promised reach
+    "lots",         # lots called off: district, value; keyed per-lot noise (interest, appetite, price, panel)
     "admission",    # application timing and assessment noise
     "delivery",     # delivered reach and quality
     "payments",     # late-payment delays

@@ -24,22 +24,24 @@ class RuleSet:
     max_evaluation_working_days: int | None
     min_tender_days: int
     fees_allowed: bool
+    max_turnover_multiple: float | None
     source: str
 
 
 RULE_SETS: dict[str, RuleSet] = {
     "pcr2015": RuleSet(
-        "pcr2015", 15, 10, False,
+        "pcr2015", 15, 10, False, 2.0,
         "Public Contracts Regulations 2015 reg 34: requests to participate evaluated within 10 working days "
-        "(15 if justified); call-off time limit at least 10 days; no fees charged to suppliers.",
+        "(15 if justified); call-off time limit at least 10 days; no fees charged to suppliers; "
+        "reg 58: minimum yearly turnover at most twice the contract value.",
     ),
     "pa2023": RuleSet(
-        "pa2023", None, 10, True,
+        "pa2023", None, 10, True, None,
         "Procurement Act 2023 ss. 34-39 (dynamic markets): admission within a reasonable period; "
         "fees may be charged to suppliers awarded contracts; competitive tendering period taken as 10 days.",
     ),
     "light_touch": RuleSet(
-        "light_touch", None, 0, False,
+        "light_touch", None, 0, False, None,
         "Light-touch regime for social and other specific services: no statutory minimum periods.",
     ),
 }
@@ -60,6 +62,14 @@ def check_rules(scenario: "Scenario") -> None:
             "rules",
             "{value} is shorter than the {rules} minimum of {limit} days",
             {"path": "procurement.competitions.tender_days", "value": proc.competitions.tender_days, "rules": rules.name, "limit": rules.min_tender_days},
+        )
+    multiple = proc.admission.min_turnover_multiple
+    if rules.max_turnover_multiple is not None and multiple > rules.max_turnover_multiple:
+        raise PydanticCustomError(
+            "rules",
+            "a turnover requirement of {value} times the contract value exceeds the {rules} cap of {limit} (reg 58)",
+            {"path": "procurement.admission.min_turnover_multiple", "value": multiple, "rules": rules.name,
+             "limit": rules.max_turnover_multiple},
         )
     if proc.winner_fee_rate > 0 and not rules.fees_allowed:
         raise PydanticCustomError(

@@ -196,7 +196,7 @@ class Payment(Frozen):
 
     terms: Literal["advance", "monthly_arrears", "quarterly_arrears", "payment_by_results"] = _f("advance", "", "advance: paid at the start of the month it covers; arrears: invoiced at the end of the month or quarter and paid after period_days; payment_by_results: results_share paid quarterly on delivered reach, the rest monthly in arrears")
     period_days: int = _f(30, "days", "days from invoice to payment (PCR 2015 reg 113: 30)", ge=0, le=365)
-    late_days_mean: float = _f(0.0, "days", "mean extra days late (exponential); councils averaged 17.5 days, slowest 65 (FPB 2011/12)", ge=0)
+    late_days_mean: float = _f(0.0, "days", "mean days paid after the end of the payment period (exponential); FPB 2011/12 found councils took 17.5 days on average to pay in all, the slowest 65 days, so about 0 for a typical council and 35 for the slowest on 30-day terms", ge=0)
     results_share: Share = _f(0.2, "share", "payment_by_results only: share of value paid on results")
 
 
@@ -234,7 +234,7 @@ class Contracts(Frozen):
 class Behaviour(Frozen):
     """How organisations decide and learn (assumptions: sweep them)."""
 
-    lot_interest: Share = _f(0.1, "share", "chance that a lot fits an eligible organisation's service, plans and timing, so that it considers bidding; calibrated so the default market draws about 3 bids per lot (TED 2012-18); assumption")
+    lot_interest: Share = _f(0.18, "share", "chance that a lot fits an eligible organisation's service, plans and timing, so that it considers bidding; 0.18 gives the default market about 2.9 bids per lot with about a fifth single-bid (TED 2012-18: about 3, a quarter single-bid); assumption")
     expected_bidders: float = _f(3.0, "bidders", "competition a provider expects (TED 2012-18: about 3 bids per tender)", gt=0)
     contract_value_share: Share = _f(0.15, "share", "share of a contract's total value a provider counts as gain when deciding to bid; assumption")
     margin_mean: float = _f(0.0, "share", "mean price mark-up over delivery cost (negative: below full cost; NPC 2022: two-thirds not paid full cost)", ge=-0.5, le=1)
@@ -327,7 +327,7 @@ class DemandSurge(_ShockBase):
     fraction: float = _f(0.3, "share", "rise in lot value and target reach", ge=0, le=5)
 
 
-class FundingUncertainty(_ShockBase):
+class FundingUncertainty(Frozen):
     """External funding behind extensions may not be renewed (Bromley DV/VAWG)."""
 
     type: Literal["funding_uncertainty"]

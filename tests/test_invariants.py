@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from dps_sim import metrics
 from dps_sim.model import simulate
-from dps_sim.model.engine import FLOW_NAMES
+from dps_sim.model.engine import FLOW_NAMES, _median
 from dps_sim.scenario import Scenario, resolve_policy
 
 TERMS = ["advance", "monthly_arrears", "quarterly_arrears", "payment_by_results"]
@@ -134,3 +134,11 @@ def test_dps_admits_late_entrants_and_a_framework_never_does():
         assert dps.providers.admitted[late_dps].sum() > 0
         assert fw.providers.admitted[late_fw].sum() == 0
         assert (fw.providers.admitted_month[fw.providers.admitted] <= 1).all()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(-1e9, 1e9), max_size=60))
+def test_fast_median_equals_numpy(values):
+    """The engine's partition median (reserve months each month) is exactly numpy's median."""
+    x = np.array(values, dtype=float)
+    assert _median(x) == (float(np.median(x)) if len(x) else 0.0)

@@ -27,6 +27,15 @@ def test_keyed_normals_depend_only_on_key_and_index():
     assert abs(np.corrcoef(everyone[0], other[0])[0, 1]) < 0.1
 
 
+def test_keyed_normals_row_subset_equals_full_rows():
+    """Drawing the screening row alone gives the same numbers as that row of the full draw."""
+    key = item_key(stream_key(np.random.SeedSequence(9), "lots"), 2, 0)
+    idx = np.array([0, 17, 4242])
+    full = keyed_normals(key, idx, 7)
+    np.testing.assert_array_equal(keyed_normals(key, idx, (4,))[0], full[4])
+    np.testing.assert_array_equal(keyed_normals(key, idx, (6, 1)), full[[6, 1]])
+
+
 def test_named_streams_differ_and_repeat():
     a = spawn_streams(np.random.SeedSequence(1))
     b = spawn_streams(np.random.SeedSequence(1))

@@ -8,6 +8,8 @@ the same shocks (common random numbers), whatever else the policy changes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 STREAMS: tuple[str, ...] = (
@@ -79,8 +81,12 @@ def _mix_array(x: np.ndarray) -> np.ndarray:
     return x ^ (x >> _S31)
 
 
-def keyed_normals(key: int, index: np.ndarray, rows: int) -> np.ndarray:
+def keyed_normals(key: int, index: np.ndarray, rows: int | Sequence[int]) -> np.ndarray:
     """Standard normal draws, shape (rows, len(index)), for one item and the given organisations.
+
+    ``rows`` is a count (rows ``0..rows-1``) or the row numbers wanted: row ``r`` is the same
+    whichever other rows are drawn with it, so a caller can draw a screening row for every
+    candidate and the other rows only for those who pass.
 
     Counter-based: the draw for organisation ``i`` in row ``r`` depends only on the item key,
     ``i`` and ``r``, so a lot gives each organisation the same noise under every policy (common
@@ -89,7 +95,8 @@ def keyed_normals(key: int, index: np.ndarray, rows: int) -> np.ndarray:
     """
     i = np.asarray(index, dtype=np.uint64)
     with np.errstate(over="ignore"):
-        c = ((np.arange(rows, dtype=np.uint64)[:, None] << _S40) + i[None, :]) ^ np.uint64(key)
+        r = np.arange(rows, dtype=np.uint64) if isinstance(rows, int) else np.asarray(rows, dtype=np.uint64)
+        c = ((r[:, None] << _S40) + i[None, :]) ^ np.uint64(key)
         h = _mix_array(c)
     u1 = ((h >> _S32).astype(np.float64) + 0.5) * _INV32
     u2 = (h & _LOW32).astype(np.float64) * _INV32

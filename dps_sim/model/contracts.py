@@ -45,12 +45,14 @@ class Columns:
 
     def add(self, **row) -> int:
         """Append one row (missing columns take their default fill) and return its index."""
+        unknown = row.keys() - self._spec.keys()
+        if unknown:
+            raise KeyError(f"unknown columns {sorted(unknown)}")
         self._grow(1)
         i = self.n
+        cols = self.__dict__
         for name, (_dtype, fill) in self._spec.items():
-            getattr(self, name)[i] = row.pop(name, fill)
-        if row:
-            raise KeyError(f"unknown columns {sorted(row)}")
+            cols[name][i] = row.get(name, fill)
         self.n += 1
         return i
 

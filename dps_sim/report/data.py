@@ -31,7 +31,7 @@ class ResultsFolder:
     manifest: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def open(cls, folder: str | Path) -> "ResultsFolder":
+    def open(cls, folder: str | Path) -> ResultsFolder:
         """Open a results folder (it must exist; a missing manifest.json is tolerated)."""
         folder = Path(folder)
         if not folder.is_dir():
@@ -163,11 +163,12 @@ class ResultsFolder:
     def caption(self) -> str:
         """The source line printed under every chart."""
         reps = self.replications
-        per = " per policy" if len(self.policies) > 1 else ""
+        per = " per point" if self.kind == "sweep" else " per policy" if len(self.policies) > 1 else ""
         parts = [f"Source: dps_sim simulation of '{self.scenario_name}'",
                  f"{reps} replication{'s' if reps != 1 else ''}{per}", f"seed {self.seed}"]
         if self.kind == "sweep" and self.points is not None:
-            parts.insert(2, f"{self.points['point'].nunique() if 'point' in self.points else len(self.points)} points")
+            points = self.points["point"].nunique() if "point" in self.points else len(self.points)
+            parts.insert(1, f"{points:,} parameter combinations")
         return " · ".join(parts)
 
 
@@ -175,8 +176,8 @@ def _without_errors(df: pd.DataFrame) -> pd.DataFrame:
     """Rows whose `error` column is empty (CSV reads an empty string as NaN)."""
     if "error" not in df:
         return df
-    err = df["error"].fillna("").astype(str).str.strip()
-    return df[err.isin(["", "nan", "None"])].reset_index(drop=True)
+    err = df["error"].map(lambda v: "" if pd.isna(v) else str(v).strip())
+    return df[err == ""].reset_index(drop=True)
 
 
 def kpi_summary(data: ResultsFolder) -> pd.DataFrame:
@@ -195,7 +196,8 @@ def kpi_summary(data: ResultsFolder) -> pd.DataFrame:
         for kpi in kpis:
             values = group[kpi].to_numpy(dtype=float)
             mean, lo, hi = mean_interval(values)
-            rows.append(dict(policy=policy, kpi=kpi, n=int(np.isfinite(values).sum()), mean=mean, ci_low=lo, ci_high=hi))
+            rows.append({"policy": policy, "kpi": kpi, "n": int(np.isfinite(values).sum()), "mean": mean, "ci_low": lo,
+                             "ci_high": hi})
     return pd.DataFrame(rows)
 
 

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import io
 import textwrap
+from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
-from typing import Iterator
 
 import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+from matplotlib.figure import Figure, SubFigure
 
 OKABE_ITO: dict[str, str] = {
     "black": "#000000", "orange": "#E69F00", "sky_blue": "#56B4E9", "green": "#009E73",
@@ -45,7 +44,7 @@ GRID = "#D9D9D9"
 BAND_ALPHA = 0.18
 """Opacity of shaded uncertainty bands."""
 
-DPI = 150
+DPI = 120
 """PNG resolution (dots per inch)."""
 
 HOUSE_RC: dict[str, object] = {
@@ -90,11 +89,20 @@ def house_style() -> Iterator[None]:
         yield
 
 
-def new_figure(width: float, height: float) -> Figure:
-    """A blank figure in inches with constrained layout and an Agg canvas."""
+FOOTER_INCHES = 0.4
+"""Height of the caption strip at the bottom of every chart."""
+
+
+def new_figure(width: float, height: float) -> tuple[Figure, SubFigure]:
+    """A figure in inches (constrained layout, Agg canvas) and the body subfigure to draw in.
+
+    The body holds the panels and legends; a strip below it holds the source caption, so
+    a legend placed "outside lower center" of the body never collides with the caption.
+    """
     fig = Figure(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(fig)
-    return fig
+    body, _ = fig.subfigures(2, 1, height_ratios=[height - FOOTER_INCHES, FOOTER_INCHES])
+    return fig, body
 
 
 def policy_colour(index: int) -> str:
@@ -125,10 +133,22 @@ def wrap(text: str, width: int) -> str:
     return "\n".join(textwrap.wrap(text, width))
 
 
+def balanced_wrap(text: str, width: int) -> str:
+    """Wrap into as few lines as :func:`wrap` would, but of even length ('Bond waived and / pay in advance'
+    rather than 'Bond waived and pay in / advance')."""
+    lines = len(textwrap.wrap(text, width)) or 1
+    for w in range(max(1, -(-len(text) // lines)), width + 1):
+        wrapped = textwrap.wrap(text, w)
+        if len(wrapped) <= lines:
+            return "\n".join(wrapped)
+    return wrap(text, width)
+
+
 def add_titles(fig: Figure, title: str, caption: str) -> None:
     """Title at the top and the source caption (scenario, replications, seed) at the bottom."""
     fig.suptitle(title, x=0.01, ha="left")
-    fig.supxlabel(caption, x=0.01, ha="left", fontsize=11, color="#555555")
+    foot = fig.subfigs[-1] if fig.subfigs else fig
+    foot.text(0.01, 0.5, caption, ha="left", va="center", fontsize=11, color="#555555")
 
 
 def png_bytes(fig: Figure, dpi: int = DPI) -> bytes:

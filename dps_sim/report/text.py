@@ -7,8 +7,9 @@ The sentence for a paired difference says "more"/"fewer" (counts) or "higher"/"l
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from ..metrics import KPI_DESCRIPTIONS
 from .style import humanise
@@ -44,7 +45,7 @@ PHRASES: dict[str, Phrase] = {
     "service_users_reached": Phrase("service users reached", short="Service users reached"),
     "cost_per_user": Phrase("cost per user reached", "amount", "£", over_horizon=False, short="Cost per user reached"),
     "service_gap_days": Phrase("lot-days without a needed service", short="Service gap"),
-    "mean_delivered_quality": Phrase("mean delivered quality", "amount", "points (0-5 scale)", over_horizon=False,
+    "mean_delivered_quality": Phrase("mean delivered quality", "amount", "points on the 0–5 scale", over_horizon=False,
                                      short="Mean delivered quality"),
     "bids_per_lot": Phrase("bids per lot", over_horizon=False, short="Bids per lot"),
     "unopposed_lots": Phrase("lots with a single bid", short="Lots with a single bid"),
@@ -103,7 +104,7 @@ def decimals_for(*values: float) -> int:
     """Decimals that show the numbers to about two significant figures of the largest."""
     finite = [abs(v) for v in values if v is not None and math.isfinite(v)]
     top = max(finite, default=0.0)
-    if top >= 100:
+    if top >= 100 or top == 0:
         return 0
     if top >= 1:
         return 1
@@ -112,12 +113,21 @@ def decimals_for(*values: float) -> int:
     return 3
 
 
+def interval_decimals(centre: float, lo: float, hi: float) -> int:
+    """Decimals for a value and its 95% interval: as :func:`decimals_for`, and more (up to 3) while a
+    bound that is not zero would show as 0, which would read as an interval touching zero."""
+    d = decimals_for(centre, lo, hi)
+    while d < 3 and any(v is not None and math.isfinite(v) and v != 0 and round(v, d) == 0 for v in (lo, hi)):
+        d += 1
+    return d
+
+
 def fmt_number(x: float, decimals: int, signed: bool = False) -> str:
     """A number with thousands separators; '−' (minus sign) for negatives."""
     if x is None or not math.isfinite(x):
         return "n/a"
     if round(x, decimals) == 0:
-        x = 0.0
+        return f"{0:.{decimals}f}"
     text = f"{x:+,.{decimals}f}" if signed else f"{x:,.{decimals}f}"
     return text.replace("-", "−")
 
@@ -130,13 +140,27 @@ def fmt_value(x: float, kpi: str, decimals: int | None = None, signed: bool = Fa
         return "n/a"
     v = x * scale
     d = decimals if decimals is not None else decimals_for(v)
-    text = fmt_number(v, d, signed)
     if unit.startswith("£"):
-        sign = text[0] if text[0] in "+−" else ""
-        return f"{sign}£{text[len(sign):]}"
+        return _money(v, d, signed)
+    text = fmt_number(v, d, signed)
     if unit == "share":
         return f"{text}{' pp' if signed else '%'}"
     return text
+
+
+def _money(v: float, decimals: int, signed: bool) -> str:
+    """'£303', '£950k', '£1.12m' (with a sign when asked)."""
+    sign = ("+" if v > 0 else "−" if v < 0 else "") if signed else ("−" if v < 0 else "")
+    a = abs(v)
+    if a >= 1e6:
+        body = f"{a / 1e6:,.2f}m"
+    elif a >= 1e5:
+        body = f"{a / 1e3:,.0f}k"
+    else:
+        body = fmt_number(a, decimals)
+    if body.strip("0.,m k") == "":
+        sign = ""
+    return f"{sign}£{body}"
 
 
 def fmt_interval(lo: float, hi: float, kpi: str, decimals: int | None = None, signed: bool = False) -> str:
@@ -153,12 +177,12 @@ def spans_zero(lo: float, hi: float) -> bool:
     return lo <= 0.0 <= hi
 
 
-def _magnitude(x: float, kpi: str, d: int, p: Phrase) -> str:
+def _magnitude(x: float, kpi: str, d: int, p: Phrase, with_unit: bool = True) -> str:
     """Unsigned value with its unit, for 'higher by …' clauses."""
     v = fmt_value(abs(x), kpi, d)
     if p.unit == "share":
-        return v.replace("%", " percentage points")
-    if p.unit and not p.unit.startswith("£") and p.kind == "amount":
+        return v.replace("%", " percentage points" if with_unit else "")
+    if with_unit and p.unit and not p.unit.startswith("£") and p.kind == "amount":
         return f"{v} {p.unit}"
     return v
 
@@ -174,7 +198,7 @@ def difference_clause(row: Mapping[str, Any], horizon_months: int = 0) -> str:
     diff, lo, hi = (float(row.get(k, math.nan)) for k in ("diff", "diff_ci_low", "diff_ci_high"))
     p = phrase(kpi)
     scale = kpi_scale(kpi)
-    d = decimals_for(diff * scale, lo * scale, hi * scale)
+    d = interval_decimals(diff * scale, lo * scale, hi * scale)
     when = f" over {period(horizon_months)}" if p.over_horizon and horizon_months > 0 else ""
     if not math.isfinite(diff):
         return f"no estimate for {p.noun} (no valid replications)"
@@ -192,7 +216,7 @@ def difference_clause(row: Mapping[str, Any], horizon_months: int = 0) -> str:
     up = diff > 0
     if ci is None:
         a, b = sorted((abs(lo), abs(hi)))
-        interval = f"95% CI {_magnitude(a, kpi, d, p)} to {_magnitude(b, kpi, d, p)}"
+        interval = f"95% CI {_magnitude(a, kpi, d, p, with_unit=False)} to {_magnitude(b, kpi, d, p)}"
     else:
         interval = ci
     if p.kind == "count":
@@ -200,13 +224,42 @@ def difference_clause(row: Mapping[str, Any], horizon_months: int = 0) -> str:
     return f"{p.noun}{when} {'higher' if up else 'lower'} by {_magnitude(diff, kpi, d, p)} ({interval})"
 
 
+def is_clear(row: Mapping[str, Any]) -> bool:
+    """Whether a paired difference is clear: its 95% interval excludes zero (or, without an
+    interval, it is non-zero)."""
+    diff, lo, hi = (float(row.get(k, math.nan)) for k in ("diff", "diff_ci_low", "diff_ci_high"))
+    if not math.isfinite(diff):
+        return False
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return diff != 0
+    return not spans_zero(lo, hi)
+
+
 def policy_sentence(policy: str, rows: list[Mapping[str, Any]], horizon_months: int = 0) -> str:
-    """One sentence per policy: its clear differences first, then those with no clear difference."""
-    clauses = [difference_clause(r, horizon_months) for r in rows]
-    clear = [c for c in clauses if not c.startswith(("no clear", "no difference", "no estimate"))]
-    unclear = [c for c in clauses if c not in clear]
-    body = "; ".join(clear + unclear) if clauses else "no results"
-    return f"{humanise(policy)} instead of the baseline: {body}."
+    """A short paragraph per policy: each clear difference with its interval, then the rest named.
+
+    'Pay monthly in arrears instead of the baseline: 4.0 more small-provider insolvencies over
+    5 years (95% CI 3.0 to 4.9). No clear difference in bids per lot or service users reached.'
+    """
+    clear = [difference_clause(r, horizon_months) for r in rows if is_clear(r)]
+    unclear = [phrase(str(r["kpi"])).noun for r in rows if not is_clear(r)]
+    head = f"{humanise(policy)} instead of the baseline: "
+    if clear:
+        text = head + "; ".join(clear) + "."
+        if unclear:
+            text += f" No clear difference in {_join(unclear)}."
+        return text
+    return head + (f"no clear difference in {_join(unclear)}." if unclear else "no results.")
+
+
+def _join(items: list[str], word: str = "or") -> str:
+    """'a', 'a or b', 'a, b or c' (or with 'and')."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + f" {word} {items[-1]}"
+
+
+def join_and(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return _join(items, "and") if items else ""
 
 
 def mean_clause(row: Mapping[str, Any]) -> str:
@@ -214,7 +267,7 @@ def mean_clause(row: Mapping[str, Any]) -> str:
     kpi = str(row["kpi"])
     mean, lo, hi = (float(row.get(k, math.nan)) for k in ("mean", "ci_low", "ci_high"))
     scale = kpi_scale(kpi)
-    d = decimals_for(mean * scale, lo * scale, hi * scale)
+    d = interval_decimals(mean * scale, lo * scale, hi * scale)
     return f"{kpi_title(kpi).lower()} {fmt_value(mean, kpi, d)} (95% CI {fmt_interval(lo, hi, kpi, d)})"
 
 
@@ -222,7 +275,7 @@ def overlay_changes(overlay: Mapping[str, Any], baseline: Mapping[str, Any]) -> 
     """A policy's overlay as plain changes: 'contracts › payment › terms: monthly arrears (baseline: advance)'."""
     out = []
     for path, value in _flatten(overlay):
-        before = _lookup(baseline, path)
+        before = lookup(baseline, path, _MISSING)
         text = f"{' › '.join(p.replace('_', ' ') for p in path)}: {_plain(value)}"
         if before is not _MISSING:
             text += f" (baseline: {_plain(before)})"
@@ -244,11 +297,12 @@ def _flatten(mapping: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> list[t
     return items
 
 
-def _lookup(mapping: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+def lookup(mapping: Mapping[str, Any], path: tuple[str, ...], missing: Any = None) -> Any:
+    """The value at a key path of nested mappings, or ``missing``."""
     node: Any = mapping
     for key in path:
         if not isinstance(node, Mapping) or key not in node:
-            return _MISSING
+            return missing
         node = node[key]
     return node
 

@@ -179,10 +179,12 @@ def _kpi_panel(ax: Axes, data: ResultsFolder, table: pd.DataFrame, kpi: str, pol
     """One KPI: a dot and 95% interval per policy."""
     scale = kpi_scale(kpi)
     cols = ("diff", "diff_ci_low", "diff_ci_high") if diffs else ("mean", "ci_low", "ci_high")
+    shown: list[float] = []
     for y, policy in enumerate(policies):
         if (policy, kpi) not in table.index:
             continue
         x, lo, hi = (float(table.loc[(policy, kpi), c]) * scale for c in cols)
+        shown += [x, lo, hi]
         i = policy_index(data, policy)
         hollow = diffs and spans_zero(lo, hi)
         ax.errorbar([x], [y], xerr=_errorbar_x(x, lo, hi), fmt=MARKERS[i % len(MARKERS)], color=policy_colour(i),
@@ -200,10 +202,15 @@ def _kpi_panel(ax: Axes, data: ResultsFolder, table: pd.DataFrame, kpi: str, pol
     ax.grid(axis="y", visible=False)
     ax.margins(x=0.15)
     ax.xaxis.set_major_locator(MaxNLocator(nbins=6, steps=NICE_STEPS))
-    if unit.startswith("£"):
-        thousands(ax, "x", "£")
-    elif unit != "%":
-        thousands(ax, "x")
+    if _all_zero(shown):
+        ax.set_xlim(-1, 1)  # every policy the same as the baseline: a readable axis around 0
+    thousands(ax, "x", "£" if unit.startswith("£") else "")
+
+
+def _all_zero(values: list[float]) -> bool:
+    """Whether every finite value is zero, give or take rounding noise (and there is at least one)."""
+    finite = [abs(v) for v in values if math.isfinite(v)]
+    return bool(finite) and max(finite) < 1e-9
 
 
 def kpi_phrase_over(kpi: str) -> bool:
@@ -216,7 +223,7 @@ def _short(value: float, unit: str) -> str:
     if not math.isfinite(value):
         return "n/a"
     d = 0 if abs(value) >= 100 else 1 if abs(value) >= 1 else 2
-    text = f"{value:,.{d}f}"
+    text = "0" if value == 0 else f"{value:,.{d}f}"
     return f"£{text}" if unit.startswith("£") else f"{text}%" if unit == "%" else text
 
 
@@ -232,7 +239,7 @@ def providers_over_time(data: ResultsFolder) -> Chart | None:
         return None
     panels = [("All organisations", "providers_active")]
     panels += [(f"{humanise(b)} (income band)", f"providers_active_{b}")
-               for b in bands_present(ts.columns, "providers_active_")]
+               for b in bands_present(ts.columns, "providers_active_") if ts[f"providers_active_{b}"].max() > 0]
     ncols = 3 if len(panels) > 4 else 2 if len(panels) > 1 else 1
     nrows = math.ceil(len(panels) / ncols)
     fig, body = new_figure(5.0 * ncols + 0.5, 3.6 * nrows + 2.0)
@@ -259,7 +266,8 @@ def providers_over_time(data: ResultsFolder) -> Chart | None:
               else "the shaded band holds 90% of replications")
     caption = (f"Lines show the median number of organisations in the market each month across replications; "
                f"{shaded}. Each panel has its own vertical scale. Income bands: micro under £10k a year, small "
-               f"£10k–£100k, medium £100k–£1m, large £1m–£10m, major over £10m.")
+               f"£10k–£100k, medium £100k–£1m, large £1m–£10m, major over £10m; a band with no organisations "
+               "in any replication has no panel.")
     add_titles(fig, title, data.caption)
     return Chart("providers_over_time", title, caption, fig)
 
@@ -405,9 +413,11 @@ def _bar_and_cumulative(data: ResultsFolder, kpi: str, needs: tuple[str, ...],
 def _mean_bars(ax: Axes, data: ResultsFolder, rows: pd.DataFrame, kpi: str, policies: list[str]) -> None:
     """Horizontal bars of the mean with 95% intervals, value written at the end of each bar."""
     scale, unit = kpi_scale(kpi), kpi_unit(kpi)
+    shown: list[float] = []
     for y, p in enumerate(policies):
         i = policy_index(data, p)
         m, lo, hi = (float(rows.loc[p, c]) * scale for c in ("mean", "ci_low", "ci_high"))
+        shown += [m, lo, hi]
         ax.barh([y], [m], color=policy_colour(i), alpha=0.55, edgecolor=INK, height=0.65, label=humanise(p),
                 xerr=_errorbar_x(m, lo, hi), error_kw={"ecolor": INK, "capsize": 7, "elinewidth": 2.2, "capthick": 2.2})
         end = hi if math.isfinite(hi) else m
@@ -416,22 +426,23 @@ def _mean_bars(ax: Axes, data: ResultsFolder, rows: pd.DataFrame, kpi: str, poli
     ax.set_ylim(len(policies) - 0.5, -0.5)
     ax.grid(axis="y", visible=False)
     ax.margins(x=0.18)
-    ax.set_xlim(left=0)
+    ax.set_xlim(0, 1 if _all_zero(shown) else None)
     ax.xaxis.set_major_locator(MaxNLocator(nbins=5, steps=NICE_STEPS))
     ax.set_xlabel(f"Average over replications ({unit})")
     ax.set_title(f"Over the {period(data.horizon_months)}" if kpi_phrase_over(kpi) else "Whole period", loc="left")
-    if unit != "%":
-        thousands(ax, "x", "£" if unit.startswith("£") else "")
+    thousands(ax, "x", "£" if unit.startswith("£") else "")
 
 
 def _running_total(ax: Axes, data: ResultsFolder, ts: pd.DataFrame, cumulative: Callable[[pd.DataFrame], pd.Series],
                    policies: list[str], ylabel: str) -> None:
     """Average across replications of a running total, one line per policy."""
+    shown: list[float] = []
     for p in policies:
         i = policy_index(data, p)
         d = ts[ts["policy"] == p].sort_values(["replication", "month"])
         values = pd.concat([cumulative(g) for _, g in d.groupby("replication", sort=False)])
         mean = pd.DataFrame({"month": d["month"], "v": values}).groupby("month")["v"].mean()
+        shown += mean.tolist()
         ax.plot(mean.index, mean.to_numpy(), color=policy_colour(i), ls=policy_style(i), label=humanise(p),
                 lw=BASELINE_LW if p == policies[0] and len(policies) > 1 else None)
     ax.set_title("Month by month", loc="left")
@@ -440,7 +451,7 @@ def _running_total(ax: Axes, data: ResultsFolder, ts: pd.DataFrame, cumulative: 
         ax.legend(loc="best", fontsize=11, frameon=True, framealpha=0.9, edgecolor="none")
     ax.set_xlabel("Months since launch")
     horizon_ticks(ax, data.horizon_months)
-    ax.set_ylim(bottom=0)
+    ax.set_ylim(0, 1 if _all_zero(shown) else None)
     thousands(ax)
 
 
@@ -473,6 +484,7 @@ def bids_per_lot(data: ResultsFolder) -> Chart | None:
         horizon_ticks(ax, data.horizon_months)
     top = max((float(np.nanmax(b[["pooled", "high"]].to_numpy(), initial=0.0)) for b in bands.values()), default=0.0)
     axes[0].set_ylim(0, max(top, 1.0) * 1.06)  # shared by every panel
+    axes[0].yaxis.set_major_locator(MaxNLocator(nbins=6, steps=NICE_STEPS))
     label_bottom_row(axes, len(shown), ncols, f"Months since launch (one point a {span})")
     policy_legend(body, data, policies, band="90% of replications")
     title = f"Competition for contracts: bids per lot, by {span}"

@@ -314,8 +314,8 @@ def test_run_folder_report(tmp_path: Path) -> None:
         assert sum(isinstance(c, ErrorbarContainer) for c in ax.containers) == 1
         assert ax.get_xlabel().startswith("Average (")
     bands = data.providers["size_band"].nunique()
-    (ax,) = visible_axes(charts["survival"])
-    assert len(labelled_lines(ax)) == bands  # one curve per income band
+    assert len(visible_axes(charts["survival"])) == bands  # a panel per income band, one curve in each
+    assert all(len(labelled_lines(ax)) == 1 for ax in visible_axes(charts["survival"]))
     assert all(len(labelled_lines(ax)) == 1 for ax in visible_axes(charts["providers_over_time"]))
     (ax,) = visible_axes(charts["bids_per_lot"])
     assert len(labelled_lines(ax)) == 1

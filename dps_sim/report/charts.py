@@ -2,8 +2,7 @@
 
 Every function takes a :class:`~dps_sim.report.data.ResultsFolder` and returns a
 :class:`Chart` (the figure plus a plain-English caption for the report), or ``None`` when
-the tables it needs are missing. Colour means policy throughout (baseline in black), except
-where a single policy ran and colour shows the size band.
+the tables it needs are missing. Colour means policy throughout, the baseline in black.
 """
 
 from __future__ import annotations
@@ -22,8 +21,8 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullForm
 
 from ..scenario.schema import SIZE_BANDS
 from .data import BASELINE, ResultsFolder, has_differences, kpi_summary
-from .style import (BAND_ALPHA, BAND_COLOURS, BAND_STYLES, INK, MARKERS, OKABE_ITO, add_titles, balanced_wrap,
-                    humanise, new_figure, policy_colour, policy_style)
+from .style import (BAND_ALPHA, INK, MARKERS, OKABE_ITO, add_titles, balanced_wrap, humanise, new_figure,
+                    policy_colour, policy_style)
 from .survival import durations, kaplan_meier
 from .text import HEADLINE_KPIS, kpi_scale, kpi_title, kpi_unit, period, phrase, spans_zero
 
@@ -250,8 +249,8 @@ def providers_over_time(data: ResultsFolder) -> Chart | None:
             i = policy_index(data, policy)
             band = quantile_band(ts[ts["policy"] == policy], "month", column)
             if k == 0:
-                ax.fill_between(band.index, band["low"], band["high"], color=policy_colour(i) if len(policies) == 1
-                                else "#999999", alpha=0.3, lw=0, label="90% of replications")
+                ax.fill_between(band.index, band["low"], band["high"], color="#999999", alpha=0.3, lw=0,
+                                label="90% of replications")
             ax.plot(band.index, band["median"], color=policy_colour(i), ls=policy_style(i), label=humanise(policy),
                     lw=BASELINE_LW if k == 0 and len(policies) > 1 else None)
         ax.set_title(label, loc="left")
@@ -274,10 +273,8 @@ def providers_over_time(data: ResultsFolder) -> Chart | None:
 
 # -- 3. survival -----------------------------------------------------------------------------
 def survival(data: ResultsFolder) -> Chart | None:
-    """Kaplan–Meier survival in the market by size band.
-
-    One policy: one panel, a curve per band. Several: a panel per band, a curve per policy,
-    the baseline's 95% interval shaded and the other policies' intervals as thin lines.
+    """Kaplan–Meier survival in the market by size band: a panel per band, a curve per policy, the
+    first policy's (the baseline's) 95% interval shaded.
     """
     prov = data.providers
     if prov is None or prov.empty or not {"entry_month", "exit_month", "size_band"} <= set(prov.columns):
@@ -289,33 +286,23 @@ def survival(data: ResultsFolder) -> Chart | None:
     curves = {(str(p), str(b)): kaplan_meier(g["duration"], g["exited"])
               for (p, b), g in prov.groupby(["policy", "size_band"], sort=False)}
     counts = prov.groupby("size_band").size() / max(len(policies), 1)
-    if len(policies) == 1:
-        fig, body = new_figure(12, 8.2)
-        ax = body.subplots()
-        for b in bands:
-            _km_line(ax, curves.get((policies[0], b)), BAND_COLOURS[b], BAND_STYLES[b],
-                     f"{humanise(b)} (n={counts.get(b, 0):,.0f})", shade=True)
-        _km_axes(ax, horizon, _survival_floor(curves.values()), humanise(policies[0]))
-        ax.set_xlabel("Months since the organisation entered the market")
-        ax.legend(title="Income band", loc="lower left", ncols=2)
-        shading = "its 95% confidence interval (shaded)"
-        scale = "The vertical axis does not start at zero."
-    else:
-        ncols = 3 if len(bands) > 4 else 2 if len(bands) > 1 else 1
-        nrows = math.ceil(len(bands) / ncols)
-        fig, body = new_figure(5.0 * ncols + 0.5, 3.9 * nrows + 2.2)
-        axes = body.subplots(nrows, ncols, sharex=True, squeeze=False).ravel()
-        for ax, b in zip(axes, bands):
-            for k, p in enumerate(policies):
-                i = policy_index(data, p)
-                _km_line(ax, curves.get((p, b)), policy_colour(i), policy_style(i), humanise(p), shade=k == 0,
-                         lw=BASELINE_LW if k == 0 else None)
-            floor = _survival_floor(c for (_, band), c in curves.items() if band == b)
-            _km_axes(ax, horizon, floor, f"{humanise(b)} (n={counts.get(b, 0):,.0f} per policy)")
-        label_bottom_row(axes, len(bands), ncols, "Months in the market")
-        policy_legend(body, data, policies, band="95% confidence interval (baseline)")
-        shading = "the baseline's 95% confidence interval shaded"
-        scale = "Each panel has its own vertical scale, which does not start at zero."
+    several = len(policies) > 1
+    ncols = 3 if len(bands) > 4 else 2 if len(bands) > 1 else 1
+    nrows = math.ceil(len(bands) / ncols)
+    fig, body = new_figure(5.0 * ncols + 0.5, 3.9 * nrows + 2.2)
+    axes = body.subplots(nrows, ncols, sharex=True, squeeze=False).ravel()
+    for ax, b in zip(axes, bands):
+        for k, p in enumerate(policies):
+            i = policy_index(data, p)
+            _km_line(ax, curves.get((p, b)), policy_colour(i), policy_style(i), humanise(p), shade=k == 0,
+                     lw=BASELINE_LW if k == 0 and several else None)
+        floor = _survival_floor(c for (_, band), c in curves.items() if band == b)
+        _km_axes(ax, horizon, floor, f"{humanise(b)} (n={counts.get(b, 0):,.0f}{' per policy' if several else ''})")
+    label_bottom_row(axes, len(bands), ncols, "Months in the market")
+    ci = f"95% confidence interval{' (baseline)' if several else ''}"
+    policy_legend(body, data, policies, band=ci)
+    shading = f"the {ci.replace(' (baseline)', '')} of the {'baseline' if several else 'estimate'} shaded"
+    scale = "Each panel has its own vertical scale, which does not start at zero."
     title = "How long organisations stay in the market, by income band (Kaplan–Meier)"
     caption = (f"Share of organisations still in the market a given number of months after they entered it, with "
                f"{shading}, pooled over replications; n is the number of organisations. Organisations still "

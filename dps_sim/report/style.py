@@ -33,12 +33,6 @@ LINE_STYLES: tuple[object, ...] = ("-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1,
 
 MARKERS: tuple[str, ...] = ("o", "s", "D", "^", "v", "P", "X", "*")
 
-BAND_COLOURS: dict[str, str] = {
-    "micro": OKABE_ITO["orange"], "small": OKABE_ITO["sky_blue"], "medium": OKABE_ITO["green"],
-    "large": OKABE_ITO["blue"], "major": OKABE_ITO["purple"],
-}
-BAND_STYLES: dict[str, object] = {"micro": "-", "small": "--", "medium": "-.", "large": ":", "major": (0, (5, 1))}
-
 INK = "#222222"
 GRID = "#D9D9D9"
 BAND_ALPHA = 0.18

@@ -60,6 +60,7 @@ def kpis(out: RunOutput) -> dict[str, float]:
     users = float(C["users"].sum())
     months = float(C["months_delivered"].sum())
     lots = c["lots"]
+    closed = c["lots_closed"]  # competitions that closed before the horizon (their bids are counted)
     won = P.value_won
     shares = won / won.sum() if won.sum() > 0 else np.zeros_like(won)
     winners = c["first_round_winners"]
@@ -74,7 +75,7 @@ def kpis(out: RunOutput) -> dict[str, float]:
         cost_per_user=spend / users if users > 0 else float("nan"),
         service_gap_days=float(N["gap_days"].sum()),
         mean_delivered_quality=float(C["quality_months"].sum() / months) if months > 0 else float("nan"),
-        bids_per_lot=c["bids"] / lots if lots else float("nan"),
+        bids_per_lot=c["bids"] / closed if closed else float("nan"),
         unopposed_lots=c["unopposed_lots"],
         failed_competitions=c["failed_competitions"],
         sector_bid_cost=float(P.bid_cost_paid.sum()),
@@ -83,7 +84,7 @@ def kpis(out: RunOutput) -> dict[str, float]:
         commissioner_spend=spend,
         contracts_awarded=c["awards"],
         lots_called=lots,
-        bids_small_per_lot=c["bids_small"] / lots if lots else float("nan"),
+        bids_small_per_lot=c["bids_small"] / closed if closed else float("nan"),
         notices=c["notices"],
         terminations=c["terminations"],
         handbacks=c["handbacks"],

@@ -142,3 +142,23 @@ def test_fast_median_equals_numpy(values):
     """The engine's partition median (reserve months each month) is exactly numpy's median."""
     x = np.array(values, dtype=float)
     assert _median(x) == (float(np.median(x)) if len(x) else 0.0)
+
+
+def test_horizon_does_not_shorten_contracts_of_an_ongoing_service():
+    """The horizon ends the observation, not the service: a re-let near the end is a full-length contract.
+
+    Bidders judge a lot by its contract value over its length; if lots called late in the run
+    offered only the months left, few would bid and bids per lot would collapse at the end.
+    """
+    sc = Scenario.model_validate(small_market(**{
+        "procurement.competitions.retender_on_expiry": True, "contracts.length_months": 12,
+        "contracts.extensions_months": [], "horizon_months": 40}))
+    out = simulate(sc, np.random.SeedSequence(3), events="none")
+    c = out.contracts
+    awarded = c["lot"] >= 0
+    assert awarded.sum() > 10
+    np.testing.assert_array_equal((c["end"] - c["start"])[awarded], 12)
+    assert (c["end"][awarded] > sc.horizon_months).any()  # some run past the horizon
+    k = metrics.kpis(out)  # bids per lot counts only competitions that closed within the run
+    assert out.counters["lots_closed"] <= out.counters["lots"]
+    assert k["bids_per_lot"] == out.counters["bids"] / out.counters["lots_closed"]

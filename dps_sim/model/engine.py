@@ -50,6 +50,9 @@ class RunOutput:
     simpy_events: int
 
 
+OPEN_ENDED = 2**30  # end month of an ongoing service: the horizon ends the observation, not the service
+
+
 def _median(x: np.ndarray) -> float:
     """np.median of a 1-D array (0 when empty), by partition: equal result, a tenth of the time."""
     n = len(x)
@@ -89,7 +92,7 @@ class Simulation:
         self.n_lots = 0
         self.ledger = dict(invoiced_pence=0, paid_pence=0, fees=0.0, bond_calls=0.0)
         self.counters = {k: 0.0 for k in (
-            "lots", "bids", "bids_small", "unopposed_lots", "failed_competitions", "awards", "awarded_value",
+            "lots", "lots_closed", "bids", "bids_small", "unopposed_lots", "failed_competitions", "awards", "awarded_value",
             "awarded_value_small", "notices", "terminations", "handbacks", "contract_failures", "insolvencies",
             "insolvencies_small", "closures", "entries", "applications", "admissions", "rejections",
             "assess_gap_small_sum", "assess_gap_small_n", "first_round_winners", "first_round_local_winners",
@@ -558,7 +561,7 @@ class Simulation:
             for j in range(count):
                 v = float(values[j]) * self.lot_factor * surge
                 start = m + 1
-                end = self.H if c.retender_on_expiry else start + s.contracts.length_months
+                end = OPEN_ENDED if c.retender_on_expiry else start + s.contracts.length_months
                 need = N.add(district=int(districts[j]), value=v, reach=v / c.cost_per_user_target, start=start, end=end)
                 lots.append(self._call_off(need, m, day, base))
         for need in relets:
@@ -715,6 +718,7 @@ class Simulation:
             who, price, reach, panel, valid, quality, unit, dz, lz = (
                 np.concatenate([b[c], [-1] if c == "who" else cons[c]]) for c in cols)
         n_bids = len(who)
+        self.counters["lots_closed"] += 1
         if n_bids == 0:
             self._failed_competition(lot, day)
             return

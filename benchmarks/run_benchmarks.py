@@ -14,7 +14,6 @@ import argparse
 import csv
 import os
 import platform
-import shutil
 import statistics
 import sys
 import tempfile
@@ -112,33 +111,6 @@ def compare_efficiency(reps: int) -> tuple[float, float]:
     return times[1], times[2]
 
 
-def sweep_rates(samples: int, reps: int) -> dict[str, float]:
-    """Runs per second of a Sobol sweep of the Kent scenario on the pool (1, 2 workers) and Dask (2 workers)."""
-    from dps_sim.experiment.sweep import load_sweep, sweep
-
-    rates = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        shutil.copy(KENT, Path(tmp) / "kent.yaml")
-        spec_path = Path(tmp) / "bench_sweep.yaml"
-        spec_path.write_text(
-            "scenario: kent.yaml\nmethod: sobol\n"
-            f"samples: {samples}\nreplications: {reps}\nseed: 1\n"
-            "parameters:\n"
-            "  contracts.payment.late_days_mean: {low: 0, high: 90}\n"
-            "  contracts.performance_bond.threshold: {low: 50000, high: 1000000}\n"
-            "  procurement.competitions.weights.quality: {low: 0.2, high: 0.7}\n"
-            "kpis: [insolvencies_small, share_of_value_small, service_users_reached]\n")
-        spec = load_sweep(spec_path)
-        runs = spec.run_count()
-        for label, kw in (("pool 1 worker", dict(workers=1)), ("pool 2 workers", dict(workers=2)),
-                          ("dask LocalCluster 2 workers", dict(workers=2, scheduler="local"))):
-            t0 = time.perf_counter()
-            sweep(spec, out=Path(tmp) / label.replace(" ", "_"), **kw)
-            rates[label] = runs / (time.perf_counter() - t0)
-    rates["runs"] = runs
-    return rates
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="fewer repetitions, smaller compare and sweep")
@@ -147,6 +119,7 @@ def main() -> None:
     args = ap.parse_args()
     q = args.quick
     print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    record("load average (1 min) at start", os.getloadavg()[0], "", "other work on the machine skews absolute times")
 
     rate = simpy_event_rate()
     record("simpy bare timeout loop", rate, "events/s")
@@ -171,13 +144,12 @@ def main() -> None:
     record("compare parallel efficiency (2 workers)", t1 / (2 * t2), "share", "target >= 0.95")
 
     if not args.skip_sweep:
-        rates = sweep_rates(8 if q else 64, 1 if q else 2)
-        for label in ("pool 1 worker", "pool 2 workers", "dask LocalCluster 2 workers"):
-            record(f"sweep {label}", rates[label], "runs/s", f"{int(rates['runs'])}-run Sobol sweep of Kent")
-        record("sweep pool efficiency (2 workers)", rates["pool 2 workers"] / (2 * rates["pool 1 worker"]), "share")
-        record("sweep dask / pool (2 workers)", rates["dask LocalCluster 2 workers"] / rates["pool 2 workers"], "share",
-               "target >= 0.85")
+        from bench_sweep import bench_sweep
 
+        for row in bench_sweep(quick=q):
+            record(row["benchmark"], row["value"], row["unit"], row["note"])
+
+    record("load average (1 min) at end", os.getloadavg()[0], "")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", newline="") as fh:

@@ -155,6 +155,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_sweep(args: argparse.Namespace) -> int:
     from .experiment.sweep import load_sweep, sweep
 
+    if args.resume and not args.out:
+        raise BadInput("--resume needs --out: the folder of the sweep to resume")
     spec = load_sweep(args.sweep)
     out = _out_for(args, "sweep", args.sweep.stem)
     with progress_bar(f"sweep {args.sweep.stem}", not args.quiet) as cb:

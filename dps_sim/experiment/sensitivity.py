@@ -18,9 +18,10 @@ indices (its ``note`` says so).
 The model is stochastic, so part of the variation between points is replication noise.
 ``noise_share`` estimates that part: the mean within-point variance over the replications,
 divided by the number of replications, as a share of the variance of the point means. It is
-the level a parameter with no effect reaches in Sobol's ST (with independent seeds per
-point; common random numbers lower it), so read ST near ``noise_share`` as "no effect
-detected". It needs at least two replications per point.
+the level a parameter with no effect reaches in Sobol's ST with independent seeds per point,
+so read ST near ``noise_share`` as "no effect detected". It needs at least two replications
+per point, and is left empty (NaN) by sweeps with common random numbers, where the seeds'
+effect is shared by every point and is no floor.
 """
 
 from __future__ import annotations

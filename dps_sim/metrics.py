@@ -36,7 +36,7 @@ KPI_DESCRIPTIONS: dict[str, tuple[str, str]] = {
     "insolvencies_small": ("Micro and small organisations that became insolvent", "organisations"),
     "contract_failures": ("Contracts ended early (insolvency, termination, hand-back)", "contracts"),
     "service_users_reached": ("Service users reached", "users"),
-    "cost_per_user": ("Commissioner spend per user reached", "£ per user"),
+    "cost_per_user": ("Commissioner cost per user reached", "£ per user"),
     "service_gap_days": ("Days a needed service went undelivered", "lot-days"),
     "mean_delivered_quality": ("Mean delivered quality", "0-5 score"),
     "bids_per_lot": ("Bids per lot", "bids"),
@@ -56,7 +56,8 @@ def kpis(out: RunOutput) -> dict[str, float]:
     P, c, C, N, led = out.providers, out.counters, out.contracts, out.needs, out.ledger
     active = P.status == ACTIVE
     small = P.band <= 1
-    spend = led["paid_pence"] / 100.0
+    spend = led["paid_pence"] / 100.0  # cash paid within the horizon
+    owed = led["invoiced_pence"] / 100.0  # value of the service delivered within the horizon, paid or not yet
     users = float(C["users"].sum())
     months = float(C["months_delivered"].sum())
     lots = c["lots"]
@@ -72,7 +73,7 @@ def kpis(out: RunOutput) -> dict[str, float]:
         insolvencies_small=c["insolvencies_small"],
         contract_failures=c["contract_failures"],
         service_users_reached=users,
-        cost_per_user=spend / users if users > 0 else float("nan"),
+        cost_per_user=owed / users if users > 0 else float("nan"),
         service_gap_days=float(N["gap_days"].sum()),
         mean_delivered_quality=float(C["quality_months"].sum() / months) if months > 0 else float("nan"),
         bids_per_lot=c["bids"] / closed if closed else float("nan"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from dps_sim import metrics
 from dps_sim.model import finance as fin
 from dps_sim.model import simulate
 from dps_sim.scenario import Scenario
@@ -194,3 +195,20 @@ def test_payment_days():
 def test_taper():
     """Value tapering 10% a year: year 1 full, year 2 90%, year 3 81%."""
     np.testing.assert_allclose(fin.taper_factor(np.array([0, 11, 12, 24]), 0.1), [1.0, 1.0, 0.9, 0.81])
+
+
+def test_cost_per_user_is_accrued_not_cash_paid():
+    """Paying in arrears moves the last payment past the horizon; it does not make the service cheaper.
+
+    Contract runs months 2-13 (12 months of PRICE / 12) inside a 14-month horizon: in arrears the
+    last month is paid in month 14, after the horizon, so cash paid differs but cost per user does not.
+    """
+    kp = {}
+    for terms in ("advance", "monthly_arrears"):
+        out = simulate(one_provider(terms, horizon_months=14), np.random.SeedSequence(1))
+        kp[terms] = metrics.kpis(out)
+    assert kp["advance"]["commissioner_spend"] == pytest.approx(PRICE)
+    assert kp["monthly_arrears"]["commissioner_spend"] == pytest.approx(PRICE * 11 / 12)
+    assert kp["advance"]["service_users_reached"] == pytest.approx(kp["monthly_arrears"]["service_users_reached"])
+    assert kp["advance"]["cost_per_user"] == pytest.approx(kp["monthly_arrears"]["cost_per_user"])
+    assert kp["advance"]["cost_per_user"] == pytest.approx(PRICE / kp["advance"]["service_users_reached"])

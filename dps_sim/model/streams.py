@@ -73,14 +73,6 @@ _C1, _C2, _C3 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np
 _S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
 
 
-def _mix_array(x: np.ndarray) -> np.ndarray:
-    """SplitMix64 finaliser on a uint64 array (wrapping arithmetic)."""
-    x = x + _C1
-    x = (x ^ (x >> _S30)) * _C2
-    x = (x ^ (x >> _S27)) * _C3
-    return x ^ (x >> _S31)
-
-
 def keyed_normals(key: int, index: np.ndarray, rows: int | Sequence[int]) -> np.ndarray:
     """Standard normal draws, shape (rows, len(index)), for one item and the given organisations.
 
@@ -94,16 +86,35 @@ def keyed_normals(key: int, index: np.ndarray, rows: int | Sequence[int]) -> np.
     of the counter gives two 32-bit uniforms, turned into a normal by the Box-Muller transform.
     """
     i = np.asarray(index, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        r = np.arange(rows, dtype=np.uint64) if isinstance(rows, int) else np.asarray(rows, dtype=np.uint64)
-        c = ((r[:, None] << _S40) + i[None, :]) ^ np.uint64(key)
-        h = _mix_array(c)
-    u1 = ((h >> _S32).astype(np.float64) + 0.5) * _INV32
-    u2 = (h & _LOW32).astype(np.float64) * _INV32
-    return np.sqrt(-2.0 * np.log(u1)) * np.cos(_TWO_PI * u2)
+    r = _ROW_BASES[:rows] if isinstance(rows, int) else _ROW_BASES[np.asarray(rows, dtype=np.intp)]
+    # uint64 array arithmetic wraps modulo 2**64 without warnings (no errstate needed)
+    h = r[:, None] + i[None, :]          # counter: row in the high bits, organisation in the low
+    h ^= np.uint64(key)
+    h += _C1                             # SplitMix64 finaliser (as mix64), in place
+    t = h >> _S30
+    h ^= t
+    h *= _C2
+    np.right_shift(h, _S27, out=t)
+    h ^= t
+    h *= _C3
+    np.right_shift(h, _S31, out=t)
+    h ^= t
+    u1 = (h >> _S32).astype(np.float64)
+    u1 += 0.5
+    u1 *= _INV32
+    u2 = (h & _LOW32).astype(np.float64)
+    u2 *= _INV32
+    u2 *= _TWO_PI
+    np.log(u1, out=u1)
+    u1 *= -2.0
+    np.sqrt(u1, out=u1)
+    np.cos(u2, out=u2)
+    u1 *= u2
+    return u1
 
 
 _S40, _S32 = np.uint64(40), np.uint64(32)
 _LOW32 = np.uint64(0xFFFFFFFF)
 _INV32 = 1.0 / 4294967296.0
 _TWO_PI = 2.0 * np.pi
+_ROW_BASES = np.arange(64, dtype=np.uint64) << _S40  # row r's counter offset (r << 40)

@@ -314,6 +314,10 @@ def test_sigkill_then_resume_gives_identical_table(workdir, tmp_path):
     again = sweep(path, workers=1, out=out, resume=True)
     assert again.manifest["runs_this_call"] == 0
     pd.testing.assert_frame_equal(again.points, reference.points)
+    # other KPIs to analyse are no other sweep: resuming re-analyses without running
+    relabelled = write_sweep(workdir / "kill3.yaml", **{**yaml.safe_load(path.read_text()), "kpis": ["hhi"]})
+    again = sweep(relabelled, workers=1, out=out, resume=True)
+    assert again.manifest["runs_this_call"] == 0 and set(again.sensitivity["kpi"]) == {"hhi"}
     changed = write_sweep(workdir / "kill2.yaml", **{**yaml.safe_load(path.read_text()), "seed": 10})
     assert main(["sweep", str(changed), "--workers", "1", "--out", str(out), "--resume", "--quiet", "--no-report"]) == 2
     assert main(["sweep", str(path), "--workers", "1", "--out", str(out), "--quiet", "--no-report"]) == 2

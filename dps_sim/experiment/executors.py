@@ -57,7 +57,7 @@ def run_dask(payload: Payload, chunks: list[list[Task]], scheduler: str, workers
 
     cluster = None
     if scheduler == "local":
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0")  # any free port: no clash on a shared machine
         client = Client(cluster)
     else:
         client = Client(scheduler)

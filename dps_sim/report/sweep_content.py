@@ -30,10 +30,18 @@ def compose_sweep(data: ResultsFolder, charts: list[RenderedChart]) -> ReportCon
         scenario=scenario_paragraphs(data), policies_heading="The parameters swept", policies=params,
         findings=[s for s in (sensitivity_sentence(data, k) for k in kpis) if s], charts=charts,
         tables=sensitivity_tables(data, kpis),
-        notes=[(f"Each sampled combination of parameters was run {data.replications} time(s) with its own random "
-               "numbers; sensitivity indices measure how much of the variation in each result each parameter "
-               "explains."), "These are results of a model under its stated assumptions, not a forecast."],
+        notes=[_noise_note(data), "These are results of a model under its stated assumptions, not a forecast."],
         provenance=provenance(data))
+
+
+def _noise_note(data: ResultsFolder) -> str:
+    """How replications were seeded (common random numbers or not), as recorded in the manifest."""
+    crn = bool((data.manifest.get("sweep") or {}).get("common_random_numbers"))
+    how = ("with common random numbers: replication r of every combination met the same organisations, lots "
+           "and shocks, so differences between combinations come from the parameters" if crn else
+           "with its own random numbers")
+    return (f"Each sampled combination of parameters was run {data.replications} time(s) {how}; sensitivity "
+            "indices measure how much of the variation in each result each parameter explains.")
 
 
 def _range_text(path: str, spec: Any) -> str:

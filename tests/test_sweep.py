@@ -335,3 +335,20 @@ def test_seeds_do_not_depend_on_chunking(workdir, serial):
     row = serial.points[(serial.points["point"] == p) & (serial.points["replication"] == r)].iloc[0]
     assert res.error is None
     assert res.kpis["lots_called"] == row["lots_called"] and res.kpis["providers_active_end"] == row["providers_active_end"]
+
+
+def test_worker_payload_imports_no_heavy_libraries(tmp_path):
+    """A worker unpickling a sweep payload and running a point imports no pandas, pyarrow, SALib or Dask."""
+    import pickle
+
+    base = load_scenario(KENT)
+    payload = Payload(PointScenarios(base, {"p0": {"horizon_months": 6}}, LOADED_CODE), 1, events="none")
+    blob = tmp_path / "payload.pkl"
+    blob.write_bytes(pickle.dumps(payload))
+    code = ("import pickle, sys; from pathlib import Path; "
+            f"p = pickle.loads(Path({str(blob)!r}).read_bytes()); s = p.scenarios['p0']; "
+            "from dps_sim.model import simulate; import numpy as np; simulate(s, np.random.SeedSequence(1), 'none'); "
+            "print(sorted(m for m in ('pandas', 'pyarrow', 'SALib', 'dask', 'distributed', 'matplotlib') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip() == "[]"

@@ -33,10 +33,9 @@ import hashlib
 import json
 import tempfile
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Callable, Iterator, Literal
+from typing import Annotated, Any, Callable, Literal
 
 import numpy as np
 import pandas as pd
@@ -51,6 +50,7 @@ from . import store
 from .executors import default_workers, execute
 from .sampling import METHODS, Design, Parameter, build_design, point_count, sampler_seed
 from .sensitivity import analyse, columns as sensitivity_columns, noise_shares, point_means, summary_text
+from .points import CODE_MISMATCH, LOADED_CODE, CodeMismatch, InvalidPoint, PointScenarios
 from .tasks import Payload, Task, TaskResult
 
 Progress = Callable[[int, int], None]
@@ -455,52 +455,6 @@ def concrete_overrides(overrides: dict[str, Any], base_dump: dict[str, Any]) -> 
     return out
 
 
-class InvalidPoint(ValueError):
-    """A sweep point whose values make no valid scenario (recorded as that point's error)."""
-
-
-class CodeMismatch(RuntimeError):
-    """A worker runs different model code from the process that planned the sweep."""
-
-
-class PointScenarios(Mapping):
-    """The scenario of each sweep point by point id, built on first use: what workers get as the
-    payload's ``scenarios``, so they receive one base scenario and small dicts of overrides rather than
-    thousands of scenarios. Runs of one point arrive together, so only the last scenario is kept.
-
-    ``code`` is the hash of the code the planning process runs; a worker whose own code differs
-    (the files changed after the planning process imported them, or a Dask worker has another
-    version installed) refuses to run, rather than mix results of two versions in one table."""
-
-    def __init__(self, base: Scenario, overrides: dict[str, dict[str, Any]], code: str):
-        self.base = base
-        self.overrides = overrides
-        self.code = code
-        self._last: tuple[str, Scenario] | None = None
-
-    def __getitem__(self, key: str) -> Scenario:
-        if self.code != LOADED_CODE:
-            raise CodeMismatch(CODE_MISMATCH)
-        if self._last is not None and self._last[0] == key:
-            return self._last[1]
-        try:
-            scenario = with_overrides(self.base, self.overrides[key])
-        except ScenarioError as exc:
-            raise InvalidPoint("; ".join(f"{p.path}: {p.message}" if p.path else p.message
-                                         for p in exc.problems)) from None
-        self._last = (key, scenario)
-        return scenario
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.overrides)
-
-    def __len__(self) -> int:
-        return len(self.overrides)
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_last": None}
-
-
 # =========================================================================== the sweep
 
 
@@ -730,24 +684,3 @@ def _backend(workers: int, scheduler: str | None) -> str:
     if scheduler:
         return f"dask:{scheduler}" + (f" ({workers} workers)" if scheduler == "local" else "")
     return "in-process" if workers <= 1 else f"process-pool:{workers}"
-
-
-def code_hash() -> str:
-    """Hash of the code that decides a run's numbers (model, KPIs, scenario schema, sweep points, seeds),
-    as the files are now."""
-    root = Path(__file__).resolve().parent.parent
-    files = sorted([*root.glob("model/*.py"), *root.glob("scenario/*.py"), root / "metrics.py",
-                    *(root / "experiment" / f for f in ("sampling.py", "seeds.py", "sweep.py", "tasks.py"))])
-    h = hashlib.sha256()
-    for f in files:
-        if f.exists():
-            h.update(f.relative_to(root).as_posix().encode())
-            h.update(f.read_bytes())
-    return h.hexdigest()
-
-
-LOADED_CODE = code_hash()
-"""The hash of the code this process runs: taken when this module is imported, with the model it imports."""
-CODE_MISMATCH = ("a worker runs different dps_sim code from this process (files under dps_sim/ changed after this "
-                 "process imported them, or the Dask workers have another version): results of the two would mix, "
-                 "so the sweep stops; start it again in a new process")

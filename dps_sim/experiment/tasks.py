@@ -6,6 +6,8 @@ raises becomes a result with its error recorded (a row of data, not a crash of t
 
 from __future__ import annotations
 
+import os
+import threading
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -78,8 +80,19 @@ _PAYLOAD: Payload | None = None
 
 
 def init_worker(payload: Payload) -> None:
+    """Keep the payload for every task of this worker; exit if the parent process dies."""
     global _PAYLOAD
     _PAYLOAD = payload
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True, name="parent-watch").start()
+
+
+def _exit_with_parent(parent: int, every: float = 0.5) -> None:
+    """A killed `compare` or sweep must not leave idle workers behind: when this worker is
+    re-parented (its parent died, e.g. SIGKILL), it exits."""
+    while True:
+        time.sleep(every)
+        if os.getppid() != parent:
+            os._exit(1)
 
 
 def run_chunk_in_worker(tasks: list[Task]) -> list[TaskResult]:

@@ -39,7 +39,8 @@ def run_serial(payload: Payload, chunks: list[list[Task]]) -> Iterator[list[Task
 def run_pool(payload: Payload, chunks: list[list[Task]], workers: int) -> Iterator[list[TaskResult]]:
     """Run chunks on a local process pool; the payload is sent once per worker (spawn context)."""
     ctx = mp.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=init_worker, initargs=(payload,)) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=init_worker,
+                             initargs=(payload, os.getpid())) as pool:
         pending = {pool.submit(run_chunk_in_worker, c) for c in chunks}
         try:
             while pending:

@@ -79,11 +79,13 @@ def run_chunk(payload: Payload, tasks: list[Task]) -> list[TaskResult]:
 _PAYLOAD: Payload | None = None
 
 
-def init_worker(payload: Payload) -> None:
-    """Keep the payload for every task of this worker; exit if the parent process dies."""
+def init_worker(payload: Payload, parent: int | None = None) -> None:
+    """Keep the payload for every task of this worker; exit if the parent process (pid ``parent``,
+    given by the parent itself so that a parent killed while this worker was starting is noticed) dies."""
     global _PAYLOAD
     _PAYLOAD = payload
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True, name="parent-watch").start()
+    parent = os.getppid() if parent is None else parent
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True, name="parent-watch").start()
 
 
 def _exit_with_parent(parent: int, every: float = 0.5) -> None:

@@ -127,12 +127,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     with progress_bar(f"run {args.scenario.stem}", not args.quiet) as cb:
         res = run(sc, policy=args.policy, reps=args.reps, seed=args.seed, workers=args.workers, events=args.events,
                   out=out, force=args.force, progress=cb)
-    _fix_manifest_path(res.out, args.scenario)
-    if not args.no_report:
-        _report(res.out)
-    _print_runs(res)
-    print(f"results written to {res.out}")
-    return EXIT_OK
+    return _finish(args, res, _print_runs)
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -144,12 +139,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     with progress_bar(f"compare {args.scenario.stem}", not args.quiet) as cb:
         res = compare(sc, reps=args.reps, seed=args.seed, workers=args.workers, events=args.events, out=out,
                       force=args.force, progress=cb)
-    _fix_manifest_path(res.out, args.scenario)
-    if not args.no_report:
-        _report(res.out)
-    _print_summary(res)
-    print(f"results written to {res.out}")
-    return EXIT_OK
+    return _finish(args, res, _print_summary)
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
@@ -204,17 +194,13 @@ def _report(folder: Path | None):
     return build_report(folder)
 
 
-def _fix_manifest_path(folder: Path | None, scenario: Path) -> None:
-    """Record the scenario file the user named (the API saw a loaded object)."""
-    if folder is None:
-        return
-    from .experiment.store import atomic_write_text, file_sha256
-
-    path = folder / "manifest.json"
-    manifest = json.loads(path.read_text())
-    manifest["scenario_file"] = str(scenario)
-    manifest["scenario_sha256"] = file_sha256(scenario)
-    atomic_write_text(path, json.dumps(manifest, indent=2))
+def _finish(args: argparse.Namespace, res, show) -> int:
+    """After run or compare: the report (unless --no-report), the figures on screen, where they are."""
+    if not args.no_report:
+        _report(res.out)
+    show(res)
+    print(f"results written to {res.out}")
+    return EXIT_OK
 
 
 def _print_runs(res) -> None:

@@ -6,6 +6,7 @@ these runs pass --no-report to stay fast.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime
 from importlib import metadata
@@ -88,6 +89,14 @@ def test_manifest(run_result) -> None:
     started, finished = datetime.fromisoformat(m["started"]), datetime.fromisoformat(m["finished"])
     assert started <= finished
     assert m["policies"] == ["baseline"]
+
+
+def test_manifest_names_the_scenario_file(run_result, scenario_file: Path) -> None:
+    """The manifest records the scenario file as the user named it, and its SHA-256, to rebuild the run."""
+    out, _, _ = run_result
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["scenario_file"] == str(scenario_file)
+    assert m["scenario_sha256"] == hashlib.sha256(scenario_file.read_bytes()).hexdigest()
 
 
 def test_runs_csv_has_every_kpi(run_result) -> None:

@@ -22,6 +22,13 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def backend_label(workers: int, scheduler: str | None) -> str:
+    """How runs were executed, for the manifest: in-process, process-pool:K or dask:ADDRESS."""
+    if scheduler:
+        return f"dask:{scheduler}" + (f" ({workers} workers)" if scheduler == "local" else "")
+    return "in-process" if workers <= 1 else f"process-pool:{workers}"
+
+
 def chunked(tasks: list[Task], workers: int, per_worker: int = 8, largest: int = 10) -> list[list[Task]]:
     """Split tasks into chunks: several per worker for balance, none too large for progress."""
     if not tasks:

@@ -19,7 +19,8 @@ import pyarrow as pa
 from .. import metrics
 from ..scenario import BASELINE, Scenario, dump_resolved, load_scenario, policy_names, resolve_policy
 from . import store
-from .executors import default_workers, execute
+from ..scenario.loading import source_file
+from .executors import backend_label, default_workers, execute
 from .seeds import resolve_seed, seed_record
 from .stats import summarise
 from .tasks import Payload, Task, TaskResult, describe
@@ -49,7 +50,7 @@ class Results:
 
 def _as_scenario(scenario: Scenario | str | Path) -> tuple[Scenario, str | None]:
     if isinstance(scenario, Scenario):
-        return scenario, None
+        return scenario, source_file(scenario)
     return load_scenario(scenario), str(scenario)
 
 
@@ -90,7 +91,7 @@ def _execute(sc: Scenario, path: str | None, policies: list[str], reps: int, see
     try:
         manifest = store.base_manifest(command, root_seed, {
             "scenario_file": path, "scenario_sha256": store.file_sha256(path), "scenario_name": sc.name,
-            "policies": policies, "replications": reps, "workers": workers, "backend": _backend(workers, scheduler),
+            "policies": policies, "replications": reps, "workers": workers, "backend": backend_label(workers, scheduler),
             "events": events,
             "replication_seeds": [seed_record(root_seed, r) for r in range(reps)],
             "seed_note": "replication r of every policy uses SeedSequence(entropy=seed, spawn_key=(r,))",
@@ -124,12 +125,6 @@ def _execute(sc: Scenario, path: str | None, policies: list[str], reps: int, see
     finally:
         if tmp is not None:
             tmp.cleanup()
-
-
-def _backend(workers: int, scheduler: str | None) -> str:
-    if scheduler:
-        return f"dask:{scheduler}"
-    return "in-process" if workers <= 1 else f"process-pool:{workers}"
 
 
 def _resolved_yaml(sc: Scenario) -> str:

@@ -19,7 +19,8 @@ import tempfile
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Iterable
+from contextlib import contextmanager
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -67,19 +68,27 @@ def _umask_mode() -> int:
     return 0o666 & ~mask
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write a file so that it either exists whole or not at all."""
+@contextmanager
+def _atomic(path: Path) -> Iterator[str]:
+    """A temporary file beside ``path`` to write into; it replaces ``path`` only once written whole,
+    and is removed if writing fails, so a file exists whole or not at all."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        yield tmp
         os.chmod(tmp, _umask_mode())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write a file so that it either exists whole or not at all."""
+    with _atomic(path) as tmp:
+        Path(tmp).write_bytes(data)
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -88,17 +97,8 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 def atomic_write_table(path: Path, table: pa.Table) -> None:
     """Write a Parquet file atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+    with _atomic(path) as tmp:
         pq.write_table(table, tmp)
-        os.chmod(tmp, _umask_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def columns_table(columns: dict[str, Any], constants: dict[str, Any]) -> pa.Table:

@@ -47,8 +47,8 @@ from .. import metrics
 from ..scenario import BASELINE, Problem, Scenario, ScenarioError, load_scenario, read_yaml, resolve_policy
 from ..scenario.loading import Where, _line_for, dump_resolved, policy_names, problems_from, with_overrides
 from . import store
-from .executors import default_workers, execute
-from .sampling import METHODS, Design, Parameter, build_design, point_count, sampler_seed
+from .executors import backend_label, default_workers, execute
+from .sampling import Design, Parameter, build_design, point_count, sampler_seed
 from .sensitivity import analyse, columns as sensitivity_columns, noise_shares, point_means, summary_text
 from .points import CODE_MISMATCH, LOADED_CODE, CodeMismatch, InvalidPoint, PointScenarios
 from .tasks import Payload, Task, TaskResult
@@ -523,7 +523,7 @@ def _sweep(spec: SweepSpec, workers: int, scheduler: str | None, resume: bool, f
         "scenario_file": str(spec.scenario_file) if spec.scenario_file else None,
         "scenario_sha256": store.file_sha256(spec.scenario_file),
         "scenario_name": spec.scenario.name, "policies": [spec.policy], "replications": spec.replications,
-        "workers": workers, "backend": _backend(workers, scheduler),
+        "workers": workers, "backend": backend_label(workers, scheduler),
         "sweep": {**spec.describe(), "sampler": design.sampler, "fingerprint": fingerprint},
     })
     store.atomic_write_text(folder / "scenario.resolved.yaml", dump_resolved(spec.base))
@@ -678,9 +678,3 @@ def _combine(parts: store.Parts, schema: pa.Schema) -> pa.Table:
     if not first.all():
         table = table.filter(pa.array(first))
     return table.drop_columns(["seconds"]).combine_chunks()
-
-
-def _backend(workers: int, scheduler: str | None) -> str:
-    if scheduler:
-        return f"dask:{scheduler}" + (f" ({workers} workers)" if scheduler == "local" else "")
-    return "in-process" if workers <= 1 else f"process-pool:{workers}"

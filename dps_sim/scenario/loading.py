@@ -349,11 +349,20 @@ def _remember(scenario: Scenario, file: str, where: Where) -> None:
     _SOURCES[key] = (weakref.ref(scenario, lambda _ref, key=key: _SOURCES.pop(key, None)), file, where)
 
 
-def _source(scenario: Scenario) -> tuple[str, Where]:
+def _entry(scenario: Scenario) -> tuple[Any, str, Where] | None:
     entry = _SOURCES.get(id(scenario))
-    if entry is not None and entry[0]() is scenario:
-        return entry[1], entry[2]
-    return scenario.name, {}
+    return entry if entry is not None and entry[0]() is scenario else None
+
+
+def _source(scenario: Scenario) -> tuple[str, Where]:
+    entry = _entry(scenario)
+    return (entry[1], entry[2]) if entry is not None else (scenario.name, {})
+
+
+def source_file(scenario: Scenario) -> str | None:
+    """The file a scenario was loaded from, as the caller named it; None if it was built in code."""
+    entry = _entry(scenario)
+    return entry[1] if entry is not None else None
 
 
 def load_scenario(path: str | Path) -> Scenario:

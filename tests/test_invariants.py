@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from dps_sim import metrics
 from dps_sim.model import simulate
-from dps_sim.model.engine import FLOW_NAMES, _median
+from dps_sim.model.market import FLOW_NAMES
+from dps_sim.model.records import median as _median
 from dps_sim.scenario import Scenario, resolve_policy
 
 TERMS = ["advance", "monthly_arrears", "quarterly_arrears", "payment_by_results"]

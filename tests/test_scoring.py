@@ -1,4 +1,4 @@
-"""Mini-competition scoring rules and bid cost (dps_sim.model.competition).
+"""Mini-competition scoring rules and bid cost (dps_sim.model.award and dps_sim.model.tendering).
 
 Every test cites the rule it checks (DESIGN.md "Mini-competitions" and the calibration table).
 """
@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dps_sim.model.competition import bid_cost, price_scores, quality_scores, reach_scores, total_scores, winner
+from dps_sim.model.award import price_scores, quality_scores, reach_scores, total_scores, winner
+from dps_sim.model.tendering import bid_cost
 from dps_sim.scenario.schema import Behaviour, Weights
 
 W_40_30_30 = Weights(quality=0.40, reach=0.30, price=0.30)

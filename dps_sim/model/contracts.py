@@ -1,135 +1,183 @@
-"""Contracts, the service needs they meet, and the parties that deliver them.
+"""Contracts: starting, delivering, quarterly monitoring, extensions, and how contracts end.
 
-Three column stores (struct-of-arrays that grow by doubling):
-
-* ``needs`` — a service the council wants delivered in a district from a start month to an
-  end month; while no live contract serves it, the days count as a service gap;
-* ``contracts`` — one awarded contract: value, length, payment terms, bond, promised reach,
-  its monitoring record and how it ended;
-* ``parties`` — who delivers each contract and their share (one row; or a consortium lead
-  and its members).
+* Delivery: each live contract delivers a month of its promised reach (with month-to-month
+  noise around its persistent delivery rate) and quality; each party pays its share of the
+  promised work at its own unit cost; invoices follow the payment terms (payments room).
+* Monitoring (DESIGN.md; seed 003): every ``review_months`` delivered reach and quality are
+  compared with the bid; poor performance brings an improvement notice, repeated notices
+  termination; a provider losing more than ``handback_loss`` on a contract hands it back.
+* Ends: a month before a contract ends an extension is taken up (if funding is renewed and
+  no notice is open), or an ongoing service is re-let; a failed or terminated contract
+  leaves a service gap until it is re-commissioned (``recommission_months``, about three).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-# contract status
-PENDING, LIVE, COMPLETED, FAILED = 0, 1, 2, 3
-# how a contract ended early
-END_NONE, END_INSOLVENCY, END_TERMINATED, END_HANDBACK = 0, 1, 2, 3
-END_CAUSES = ("", "insolvency", "terminated", "handed_back")
+from . import finance as fin
+from .market import Market
+from .payments import invoice_month
+from .stores import COMPLETED, END_HANDBACK, END_INSOLVENCY, END_TERMINATED, FAILED, LIVE, PENDING
+from .streams import substream
+
+MD = fin.MONTH_DAYS
 
 
-class Columns:
-    """A growable struct of arrays: ``store.add(**row)`` returns the new row's index."""
-
-    def __init__(self, spec: dict[str, tuple[type, object]], capacity: int = 64):
-        self._spec = spec
-        self.n = 0
-        for name, (dtype, _fill) in spec.items():
-            setattr(self, name, np.empty(capacity, dtype))
-
-    def _grow(self, extra: int) -> None:
-        size = len(getattr(self, next(iter(self._spec))))
-        need = self.n + extra
-        if need <= size:
-            return
-        while size < need:
-            size *= 2
-        for name in self._spec:
-            old = getattr(self, name)
-            new = np.empty(size, old.dtype)
-            new[: self.n] = old[: self.n]
-            setattr(self, name, new)
-
-    def add(self, **row) -> int:
-        """Append one row (missing columns take their default fill) and return its index."""
-        unknown = row.keys() - self._spec.keys()
-        if unknown:
-            raise KeyError(f"unknown columns {sorted(unknown)}")
-        self._grow(1)
-        i = self.n
-        cols = self.__dict__
-        for name, (_dtype, fill) in self._spec.items():
-            cols[name][i] = row.get(name, fill)
-        self.n += 1
-        return i
-
-    def view(self, name: str) -> np.ndarray:
-        """The filled part of a column (a view: writes go through)."""
-        return getattr(self, name)[: self.n]
-
-    def table(self) -> dict[str, np.ndarray]:
-        return {name: getattr(self, name)[: self.n].copy() for name in self._spec}
+def complete_and_start(mk: Market, m: int, day: float) -> None:
+    """Contracts whose term is over complete; awarded contracts whose start month has come go live."""
+    C, N = mk.contracts, mk.needs
+    status = C.view("status")
+    ending = np.flatnonzero((status == LIVE) & (C.view("end") <= m))
+    for c in ending:
+        close_contract(mk, int(c), m, COMPLETED)
+        mk.log.add("contract_end", day, provider=int(C.lead[c]), contract=int(c))
+    starting_now = np.flatnonzero((status == PENDING) & (C.view("start") <= m))
+    for c in starting_now:
+        C.status[c] = LIVE
+        N.contract[C.need[c]] = c
+        mk.log.add("contract_start", day, provider=int(C.lead[c]), contract=int(c), amount=float(C.annual_value[c]))
 
 
-def new_needs() -> Columns:
-    return Columns({
-        "district": (np.int16, 0),
-        "value": (np.float64, 0.0),     # £/year the council budgets for it
-        "reach": (np.float64, 0.0),     # target users/year
-        "start": (np.int32, 0),         # first month it should be served
-        "end": (np.int32, 0),           # month it stops being needed (exclusive)
-        "contract": (np.int32, -1),     # live contract serving it, -1 if none
-        "attempts": (np.int16, 0),      # competitions run for it
-        "failures": (np.int16, 0),      # consecutive competitions with no award
-        "gap_days": (np.float64, 0.0),  # days it went unserved
-    })
+def deliver(mk: Market, m: int) -> None:
+    """Live contracts deliver a month of service; costs fall on parties; invoices are raised."""
+    C, s = mk.contracts, mk.s
+    live = np.flatnonzero(C.view("status") == LIVE)
+    if len(live) == 0:
+        return
+    cm = m - C.start[live]
+    value = C.annual_value[live] / 12.0 * fin.taper_factor(cm, s.contracts.taper_per_year)
+    promised = C.reach[live] / 12.0
+    z = mk.rng["delivery"].standard_normal((2, len(live)))
+    beh = s.behaviour
+    delivered = np.maximum(promised * C.delivery[live] * (1.0 + beh.delivery_monthly_sd * z[0]), 0.0)
+    quality = np.clip(C.quality[live] + beh.quality_monthly_sd * z[1], 0.0, 5.0)
+    C.users[live] += delivered
+    C.quality_months[live] += quality
+    C.months_delivered[live] += 1
+    C.q_delivered[live] += delivered
+    C.q_promised[live] += promised
+    C.q_quality[live] += quality
+    C.q_months[live] += 1
+    party_costs(mk, live)
+    invoice_month(mk, m, live, value, promised, delivered, cm)
 
 
-def new_contracts() -> Columns:
-    return Columns({
-        "need": (np.int32, -1),
-        "lot": (np.int32, -1),
-        "lead": (np.int32, -1),
-        "consortium": (np.bool_, False),
-        "annual_value": (np.float64, 0.0),   # £/year in the first contract year, after cuts
-        "original_value": (np.float64, 0.0),
-        "start": (np.int32, 0),
-        "end": (np.int32, 0),                # exclusive; extended by extensions
-        "extensions_used": (np.int16, 0),
-        "terms": (np.int8, 0),
-        "reach": (np.float64, 0.0),          # promised users/year
-        "unit_cost": (np.float64, 0.0),      # delivery cost £/user/year (share-weighted)
-        "quality": (np.float64, 0.0),        # true quality of whoever delivers (share-weighted)
-        "assessed": (np.float64, 0.0),       # panel quality score at award
-        "delivery": (np.float64, 1.0),       # persistent delivered ÷ promised reach
-        "bond": (np.float64, 0.0),
-        "collateral": (np.float64, 0.0),
-        "status": (np.int8, PENDING),
-        "end_cause": (np.int8, END_NONE),
-        "ended_month": (np.int32, -1),
-        "notices": (np.int16, 0),
-        "q_delivered": (np.float64, 0.0),    # this review period: users delivered
-        "q_promised": (np.float64, 0.0),     # this review period: users promised
-        "q_quality": (np.float64, 0.0),      # this review period: sum of monthly quality
-        "q_months": (np.int16, 0),
-        "acc_invoice": (np.float64, 0.0),    # £ accrued towards a quarterly invoice
-        "acc_results": (np.float64, 0.0),    # £ accrued towards a results payment
-        "acc_results_promised": (np.float64, 0.0),
-        "acc_results_delivered": (np.float64, 0.0),
-        "users": (np.float64, 0.0),          # users reached so far
-        "quality_months": (np.float64, 0.0), # sum of monthly delivered quality
-        "months_delivered": (np.int32, 0),
-        "invoiced": (np.float64, 0.0),       # £ invoiced so far
-        "fee": (np.float64, 0.0),
-    })
+def party_costs(mk: Market, live: np.ndarray) -> None:
+    """Each party pays its share of the promised work at its own unit cost (the lead covers a failed member)."""
+    C, Pt, P = mk.contracts, mk.parties, mk.P
+    pc = Pt.view("contract")
+    rows = np.flatnonzero(np.isin(pc, live))
+    if len(rows) == 0:
+        return
+    contract = pc[rows]
+    who = Pt.provider[rows].copy()
+    inactive = ~Pt.active[rows]
+    who[inactive] = C.lead[contract[inactive]]
+    cost = Pt.share[rows] * C.reach[contract] / 12.0 * P.cost_per_user[who] * mk.cost_factor
+    np.add.at(P.cash, who, -cost)
+    np.add.at(mk.flows["delivery_cost"], who, -cost)
 
 
-def new_parties() -> Columns:
-    return Columns({
-        "contract": (np.int32, -1),
-        "provider": (np.int32, -1),
-        "share": (np.float64, 0.0),
-        "active": (np.bool_, True),
-    })
+def reviews(mk: Market, m: int, day: float) -> None:
+    """Quarterly monitoring: notices, termination after repeated notices, hand-backs of loss-making work."""
+    C, s, counters = mk.contracts, mk.s, mk.counters
+    mon = s.contracts.monitoring
+    live = np.flatnonzero((C.view("status") == LIVE) & (C.view("q_months") >= mon.review_months))
+    if len(live) == 0:
+        return
+    ratio = C.q_delivered[live] / np.maximum(C.q_promised[live], 1e-9)
+    quality = C.q_quality[live] / np.maximum(C.q_months[live], 1)
+    C.q_delivered[live] = C.q_promised[live] = C.q_quality[live] = 0.0
+    C.q_months[live] = 0
+    revenue = C.annual_value[live] * fin.taper_factor(m - C.start[live], s.contracts.taper_per_year) / 12.0
+    cost = C.reach[live] * C.unit_cost[live] * mk.cost_factor / 12.0
+    handback = (revenue <= 0) | ((cost - revenue) / np.maximum(revenue, 1e-9) > s.behaviour.handback_loss)
+    poor = ~handback & ((ratio < mon.min_reach_ratio) | (quality < mon.min_quality))
+    C.notices[live[~handback & ~poor]] = 0
+    C.notices[live[poor]] += 1
+    for j in np.flatnonzero(handback):
+        c = int(live[j])
+        counters["handbacks"] += 1
+        mk.log.add("handback", day, provider=int(C.lead[c]), contract=c, amount=float(revenue[j] - cost[j]))
+        fail_contract(mk, c, m, day, END_HANDBACK)
+    for j in np.flatnonzero(poor):
+        c = int(live[j])
+        counters["notices"] += 1
+        mk.log.add("notice", day, provider=int(C.lead[c]), contract=c, value=float(ratio[j]))
+        if C.notices[c] >= mon.notices_before_termination:
+            counters["terminations"] += 1
+            mk.log.add("termination", day, provider=int(C.lead[c]), contract=c)
+            fail_contract(mk, c, m, day, END_TERMINATED)
 
 
-def split_by_capacity(spare: np.ndarray, needed: float) -> np.ndarray:
-    """Shares of a consortium's work, in proportion to each party's spare capacity."""
-    spare = np.maximum(np.asarray(spare, dtype=float), 0.0)
-    total = spare.sum()
-    if total <= 0:
-        return np.full(len(spare), 1.0 / len(spare))
-    return spare / total
+def contract_ends(mk: Market, m: int, day: float) -> None:
+    """A month before a contract ends: take up an extension, or re-let an ongoing service."""
+    C, N, s = mk.contracts, mk.needs, mk.s
+    ext = s.contracts.extensions_months
+    for c in np.flatnonzero((C.view("status") == LIVE) & (C.view("end") == m + 1)):
+        c = int(c)
+        used = int(C.extensions_used[c])
+        need = int(C.need[c])
+        if used < len(ext):
+            u = substream(mk.root, "renewals", need, used).random()
+            if C.notices[c] == 0 and u < s.contracts.extension_probability * mk.renewal_p:
+                C.end[c] += ext[used]
+                C.extensions_used[c] = used + 1
+                N.end[need] = max(int(N.end[need]), int(C.end[c]))
+                mk.log.add("extension", day, provider=int(C.lead[c]), contract=c, value=float(ext[used]))
+                continue
+            if not s.procurement.competitions.retender_on_expiry:
+                N.end[need] = min(int(N.end[need]), m + 1)
+        if s.procurement.competitions.retender_on_expiry and N.end[need] > m + 1:
+            N.start[need] = m + 1
+            mk.tender.queue.setdefault(m, []).append(need)
+
+
+def service_gaps(mk: Market, m: int) -> None:
+    """Every need that should be served this month and has no live contract adds a month of gap."""
+    N = mk.needs
+    n = N.n
+    if n == 0:
+        return
+    gap = (N.start[:n] <= m) & (N.end[:n] > m) & (N.contract[:n] < 0)
+    N.gap_days[:n][gap] += MD
+
+
+def close_contract(mk: Market, c: int, m: int, status: int, bond_called: bool = False) -> None:
+    """End a contract: release its capacity, and its collateral unless the bond was called."""
+    C, P, N = mk.contracts, mk.P, mk.needs
+    C.status[c] = status
+    C.ended_month[c] = m
+    lead = int(C.lead[c])
+    if C.collateral[c] > 0 and not bond_called:
+        P.cash[lead] += C.collateral[c]
+        mk.flows["collateral_released"][lead] += C.collateral[c]
+    P.collateral[lead] -= C.collateral[c]
+    Pt = mk.parties
+    rows = np.flatnonzero(Pt.view("contract") == c)
+    np.add.at(P.committed, Pt.provider[rows], -Pt.share[rows] * C.original_value[c])
+    need = int(C.need[c])
+    if N.contract[need] == c:
+        N.contract[need] = -1
+
+
+def fail_contract(mk: Market, c: int, m: int, day: float, cause: int) -> None:
+    """A contract ends early: the bond is called (insolvency, termination), the service is re-let."""
+    C, N, s = mk.contracts, mk.needs, mk.s
+    was_live = C.status[c] == LIVE
+    C.end_cause[c] = cause
+    mk.counters["contract_failures"] += 1
+    mk.log.add("contract_failure", day, provider=int(C.lead[c]), contract=c, value=float(cause))
+    called = bool(C.bond[c] > 0 and cause in (END_INSOLVENCY, END_TERMINATED))
+    if called:
+        mk.book.bond_calls += float(C.bond[c])
+        mk.counters["bond_calls"] += 1
+        mk.log.add("bond_call", day, provider=int(C.lead[c]), contract=c, amount=float(C.bond[c]))
+    close_contract(mk, c, m, FAILED, bond_called=called)
+    need = int(C.need[c])
+    restart = m + s.contracts.recommission_months
+    if restart < N.end[need]:
+        N.start[need] = max(int(N.start[need]), m) if not was_live else m
+        call = max(m, restart - 1)
+        mk.tender.queue.setdefault(call, []).append(need)

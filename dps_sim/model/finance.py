@@ -1,6 +1,7 @@
-"""Cash flow rules: when payments arrive, what a bond costs, when a provider is insolvent.
+"""Finance: when payments arrive, what a bond costs, each month's cash, when a provider is insolvent.
 
-Plain functions of numbers, so that each can be checked against a hand-computed ledger.
+The rules are plain functions of numbers, so that each can be checked against a hand-computed
+ledger; :func:`cash_step` applies them to every organisation at once.
 Time is in days; a month is 365.25/12 days. Payments are whole pence (int64) so that money
 conservation can be checked exactly.
 """
@@ -8,6 +9,10 @@ conservation can be checked exactly.
 from __future__ import annotations
 
 import numpy as np
+
+from .market import Market
+from .population import ACTIVE
+from .stores import LIVE
 
 MONTH_DAYS = 365.25 / 12.0
 """Length of the model's month in days."""
@@ -85,3 +90,26 @@ def adjusted_spending(base: np.ndarray, cash: np.ndarray, target_cash: np.ndarra
 def insolvent(cash: np.ndarray, spending: np.ndarray, overdraft_months: float) -> np.ndarray:
     """Insolvency test: free cash below minus the overdraft limit (months of spending)."""
     return np.asarray(cash) < -overdraft_months * np.asarray(spending)
+
+
+def cash_step(mk: Market, m: int) -> None:
+    """Other income and spending for every organisation in the market, then bond premiums."""
+    P, s = mk.P, mk.s
+    k = mk.entered[m]
+    z = mk.rng["income"].standard_normal(k)
+    active = P.status[:k] == ACTIVE
+    base = P.spending[:k] * P.income_factor[:k]
+    income = np.where(active, base * (1.0 + s.market.income_volatility * z), 0.0)
+    spend = adjusted_spending(P.spending[:k], P.cash[:k], mk.target_cash[:k], s.behaviour.spending_adjustment)
+    if s.support.peppercorn_rent:
+        spend = np.where(P.committed[:k] > 0, spend * (1.0 - s.support.peppercorn_saving), spend)
+    spend = np.where(active, spend, 0.0)
+    P.cash[:k] += income - spend
+    mk.flows["other_income"][:k] += income
+    mk.flows["spending"][:k] -= spend
+    C = mk.contracts
+    live = np.flatnonzero((C.view("status") == LIVE) & (C.view("bond") > 0))
+    if len(live):
+        prem = bond_premium_monthly(C.bond[live], s.contracts.performance_bond.premium_rate)
+        np.add.at(P.cash, C.lead[live], -prem)
+        np.add.at(mk.flows["bond_premiums"], C.lead[live], -prem)

@@ -2,16 +2,23 @@
 
 Each shock in the scenario is resolved, once per replication, into a start month (fixed,
 or drawn from the ``shocks`` stream when it has a yearly probability) so that every policy
-meets the same shocks. The engine asks this schedule what applies in a given month.
+meets the same shocks. The engine asks this schedule what applies in a given month, and
+:func:`apply_starting` lands the one-off effects of the shocks that start in a month.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..scenario.schema import CostInflation, DemandSurge, FundingCut, FundingUncertainty, GrantLoss, PaymentDelay, Scenario
+from .stores import LIVE
+from .streams import substream
+
+if TYPE_CHECKING:  # the market holds the schedule; only its type is needed here
+    from .market import Market
 
 
 @dataclass(frozen=True)
@@ -82,3 +89,27 @@ def renewal_probability(schedule: list[ScheduledShock]) -> float:
 def starting(schedule: list[ScheduledShock], month: int) -> list[ScheduledShock]:
     """Shocks whose one-off effect (cut, inflation, grant loss) lands this month."""
     return [s for s in schedule if s.starts(month) and isinstance(s.shock, (FundingCut, CostInflation, GrantLoss, PaymentDelay, DemandSurge))]
+
+
+def apply_starting(mk: "Market", m: int, day: float) -> None:
+    """Land this month's one-off shock effects: funding cuts, cost inflation, loss of grant income."""
+    C = mk.contracts
+    for sh in starting(mk.shocks, m):
+        shock = sh.shock
+        mk.log.add("shock", day, value=float(mk.s.shocks.index(shock)))
+        if isinstance(shock, FundingCut):
+            if shock.applies_to in ("all", "contracts"):
+                live = np.flatnonzero(C.view("status") <= LIVE)
+                C.annual_value[live] *= 1.0 - shock.fraction
+                C.reach[live] *= 1.0 - shock.scope_reduction * shock.fraction
+            if shock.applies_to in ("all", "lots"):
+                mk.lot_factor *= 1.0 - shock.fraction
+                N = mk.needs
+                N.view("value")[:] *= 1.0 - shock.fraction
+                N.view("reach")[:] *= 1.0 - shock.fraction
+        elif isinstance(shock, CostInflation):
+            mk.cost_factor *= 1.0 + shock.fraction
+        elif isinstance(shock, GrantLoss):
+            g = substream(mk.root, "shocks", m, 1)
+            hit = g.random(mk.P.n) < shock.share_of_providers
+            mk.P.income_factor[hit] *= 1.0 - shock.fraction

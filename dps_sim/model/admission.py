@@ -1,0 +1,86 @@
+"""Admission to the DPS or framework: applications, evaluation, decisions, reapplication.
+
+On a DPS admission is open for the whole period and each request is decided within the
+evaluation period (PCR 2015 reg 34: 10 working days); a rejected applicant may reapply after
+``reapply_after_days``. A framework admits only at the start and at its re-openings. An
+application costs the questionnaire's pages at the applicant's bid-writing rate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import finance as fin
+from . import procurement as proc
+from .market import Market
+from .population import ACTIVE
+from .streams import substream
+from .tendering import MIN_REACH_SHARE, assessed_quality, bid_cost
+
+APPLY_WINDOW_DAYS = 15.0
+"""Applications are submitted within the first fortnight of the month (assumption)."""
+
+
+@dataclass(frozen=True)
+class Applications:
+    """One month's applications: who applied, their assessed score, and the day each is decided."""
+
+    who: np.ndarray
+    score: np.ndarray
+    decide_day: np.ndarray
+
+
+def applications(mk: Market, m: int, day: float) -> Applications | None:
+    """Organisations apply to join; returns the applications to decide (None if there are none)."""
+    s, P = mk.s, mk.P
+    if not proc.has_admission(s.procurement.route) or not proc.admission_open(s.procurement, m):
+        return None
+    k = mk.entered[m]
+    g = substream(mk.root, "admission", m)
+    u = g.random((3, k))
+    adm = s.procurement.admission
+    new = P.entry_month[:k] == m
+    chance = np.where(new | (m == 0), adm.apply_probability, 1 - (1 - adm.apply_probability) ** (1 / 12))
+    if s.procurement.route == "framework":
+        chance = np.full(k, adm.apply_probability)
+    eligible = (P.status[:k] == ACTIVE) & ~P.admitted[:k] & ~P.applying[:k] & (P.next_apply_day[:k] <= day)
+    typical = s.procurement.competitions.lot_value.median
+    useful = P.capacity[:k] >= MIN_REACH_SHARE * typical
+    if s.support.consortia:
+        useful |= ~P.private[:k]
+    cost_all = bid_cost(adm.questionnaire_pages, P.skill[:k], s.behaviour)
+    afford = P.cash[:k] - cost_all >= mk.floor(slice(0, k))
+    apply = np.flatnonzero(eligible & useful & afford & (u[0] < chance))
+    if len(apply) == 0:
+        return None
+    cost = cost_all[apply]
+    P.cash[apply] -= cost
+    P.bid_cost_paid[apply] += cost
+    mk.flows["bid_costs"][apply] -= cost
+    P.applying[apply] = True
+    mk.counters["applications"] += len(apply)
+    submit = day + np.floor(u[1, apply] * APPLY_WINDOW_DAYS)
+    mk.log.add_many("application", submit, provider=apply)
+    score = assessed_quality(P.quality[apply], P.skill[apply], g.standard_normal(k)[apply], s.behaviour)
+    decide = submit + proc.evaluation_days(adm.evaluation_working_days)
+    order = np.argsort(decide, kind="stable")
+    return Applications(who=apply[order], score=score[order], decide_day=decide[order])
+
+
+def decide(mk: Market, who: np.ndarray, score: np.ndarray, now: float) -> None:
+    """Admit applicants whose assessed score reaches the pass mark; the rest may reapply later."""
+    P, s = mk.P, mk.s
+    m = int(fin.month_of(now))
+    ok = proc.admitted_on_assessment(score, s.procurement.admission.pass_score) & (P.status[who] == ACTIVE)
+    P.applying[who] = False
+    yes, no = who[ok], who[~ok]
+    P.admitted[yes] = True
+    P.admitted_month[yes] = m
+    P.next_apply_day[no] = now + s.procurement.admission.reapply_after_days
+    P.skill[no] += s.behaviour.learn_per_bid * (1.0 - P.skill[no])
+    mk.counters["admissions"] += len(yes)
+    mk.counters["rejections"] += len(no)
+    mk.log.add_many("admission", now, provider=yes, value=score[ok])
+    mk.log.add_many("rejection", now, provider=no, value=score[~ok])

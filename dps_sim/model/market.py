@@ -1,0 +1,115 @@
+"""The market of one replication: the state every room reads and changes.
+
+A :class:`Market` holds the scenario, the random streams, the organisations (NumPy arrays),
+the stores of needs, contracts and parties, the payment book, the audit log and the running
+counters. The rooms (organisations, admission, tendering, award, contracts, payments,
+finance, shocks) are modules of plain functions over it; the engine calls them in the
+documented monthly order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..scenario.schema import Scenario
+from .audit import EventLog
+from .population import Providers, build_population
+from .shocks import ScheduledShock, renewal_probability, resolve_shocks
+from .stores import Columns, new_contracts, new_needs, new_parties
+from .streams import spawn_streams, stream_key
+
+FLOW_NAMES = ("other_income", "spending", "delivery_cost", "bid_costs", "bond_premiums", "collateral_locked",
+              "collateral_released", "fees", "contract_receipts", "consortium_transfers")
+"""Per-organisation cash flows (£, signed), kept so that every pound can be traced."""
+
+COUNTERS = (
+    "lots", "lots_closed", "bids", "bids_small", "unopposed_lots", "failed_competitions", "awards", "awarded_value",
+    "awarded_value_small", "notices", "terminations", "handbacks", "contract_failures", "insolvencies",
+    "insolvencies_small", "closures", "entries", "applications", "admissions", "rejections",
+    "assess_gap_small_sum", "assess_gap_small_n", "first_round_winners", "first_round_local_winners",
+    "bond_calls")
+
+OPEN_ENDED = 2**30
+"""End month of an ongoing service: the horizon ends the observation, not the service."""
+
+
+@dataclass
+class PaymentBook:
+    """Commissioner payments scheduled to arrive, by month and organisation, in whole pence.
+
+    Month-major (month, organisation) so that one month's arrivals are one contiguous row;
+    ``transfers`` are consortium leads passing members their shares (None without consortia).
+    """
+
+    sched: np.ndarray
+    transfers: np.ndarray | None
+    invoiced_pence: int = 0
+    paid_pence: int = 0
+    fees: float = 0.0
+    bond_calls: float = 0.0
+
+
+@dataclass
+class TenderBook:
+    """What tendering remembers between rounds: re-lets queued by month, lots called so far."""
+
+    lot_key: int
+    bids_round: np.ndarray
+    queue: dict[int, list[int]] = field(default_factory=dict)
+    n_lots: int = 0
+    first_round_lots: set[int] = field(default_factory=set)
+    first_round_winners: set[int] = field(default_factory=set)
+
+
+@dataclass
+class Market:
+    """Everything one replication knows, shared by the rooms."""
+
+    s: Scenario
+    root: np.random.SeedSequence
+    rng: dict[str, np.random.Generator]
+    P: Providers
+    needs: Columns
+    contracts: Columns
+    parties: Columns
+    log: EventLog
+    book: PaymentBook
+    tender: TenderBook
+    shocks: list[ScheduledShock]
+    entered: np.ndarray                 # organisations that have arrived by each month
+    flows: dict[str, np.ndarray]
+    counters: dict[str, float]
+    cash_start: np.ndarray
+    target_cash: np.ndarray
+    renewal_p: float
+    cost_factor: float = 1.0            # cost inflation so far
+    lot_factor: float = 1.0             # funding cuts to new lots so far
+
+    @property
+    def H(self) -> int:
+        return self.s.horizon_months
+
+    @classmethod
+    def build(cls, scenario: Scenario, root: np.random.SeedSequence, events: str = "awards") -> "Market":
+        """Draw the organisations and shocks of one replication and set up empty stores."""
+        rng = spawn_streams(root)
+        P = build_population(scenario, rng["population"], rng["entry"])
+        H = scenario.horizon_months
+        shocks = resolve_shocks(scenario, rng["shocks"])
+        n, cols = P.n, H + 36
+        book = PaymentBook(sched=np.zeros((cols, n), np.int64),
+                           transfers=np.zeros((cols, n), np.int64) if scenario.support.consortia else None)
+        return cls(
+            s=scenario, root=root, rng=rng, P=P, needs=new_needs(), contracts=new_contracts(), parties=new_parties(),
+            log=EventLog(events), book=book, tender=TenderBook(lot_key=stream_key(root, "lots"),
+                                                               bids_round=np.zeros(n, np.int32)),
+            shocks=shocks, entered=np.searchsorted(P.entry_month, np.arange(H + 1), side="right"),
+            flows={k: np.zeros(n) for k in FLOW_NAMES}, counters={k: 0.0 for k in COUNTERS},
+            cash_start=P.cash.copy(), target_cash=P.cash.copy(), renewal_p=renewal_probability(shocks),
+        )
+
+    def floor(self, idx: np.ndarray | slice | int) -> np.ndarray:
+        """The lowest cash an organisation may reach: minus its overdraft limit (months of spending)."""
+        return -self.s.finance.overdraft_months * self.P.spending[idx]

@@ -16,8 +16,8 @@ from . import finance as fin
 from . import procurement as proc
 from .market import Market
 from .population import ACTIVE
-from .streams import substream
-from .tendering import MIN_REACH_SHARE, assessed_quality, bid_cost
+from .streams import item_key, keyed_normals, keyed_uniforms
+from .bids import MIN_REACH_SHARE, assessed_quality, bid_cost
 
 APPLY_WINDOW_DAYS = 15.0
 """Applications are submitted within the first fortnight of the month (assumption)."""
@@ -38,32 +38,36 @@ def applications(mk: Market, m: int, day: float) -> Applications | None:
     if not proc.has_admission(s.procurement.route) or not proc.admission_open(s.procurement, m):
         return None
     k = mk.entered[m]
-    g = substream(mk.root, "admission", m)
-    u = g.random((3, k))
     adm = s.procurement.admission
-    new = P.entry_month[:k] == m
-    chance = np.where(new | (m == 0), adm.apply_probability, 1 - (1 - adm.apply_probability) ** (1 / 12))
-    if s.procurement.route == "framework":
-        chance = np.full(k, adm.apply_probability)
     eligible = (P.status[:k] == ACTIVE) & ~P.admitted[:k] & ~P.applying[:k] & (P.next_apply_day[:k] <= day)
     typical = s.procurement.competitions.lot_value.median
     useful = P.capacity[:k] >= MIN_REACH_SHARE * typical
     if s.support.consortia:
         useful |= ~P.private[:k]
-    cost_all = bid_cost(adm.questionnaire_pages, P.skill[:k], s.behaviour)
-    afford = P.cash[:k] - cost_all >= mk.floor(slice(0, k))
-    apply = np.flatnonzero(eligible & useful & afford & (u[0] < chance))
+    idx = np.flatnonzero(eligible & useful)
+    cost = bid_cost(adm.questionnaire_pages, P.skill[idx], s.behaviour)
+    afford = P.cash[idx] - cost >= mk.floor(idx)
+    idx, cost = idx[afford], cost[afford]
+    key = item_key(mk.keys["admission"], m)
+    u = keyed_uniforms(key, idx, 2)  # rows: apply this month, submission day
+    if s.procurement.route == "framework" or m == 0:
+        chance = np.full(len(idx), adm.apply_probability)
+    else:
+        monthly = 1 - (1 - adm.apply_probability) ** (1 / 12)
+        chance = np.where(P.entry_month[idx] == m, adm.apply_probability, monthly)
+    go = u[0] < chance
+    apply, cost = idx[go], cost[go]
     if len(apply) == 0:
         return None
-    cost = cost_all[apply]
     P.cash[apply] -= cost
     P.bid_cost_paid[apply] += cost
     mk.flows["bid_costs"][apply] -= cost
     P.applying[apply] = True
     mk.counters["applications"] += len(apply)
-    submit = day + np.floor(u[1, apply] * APPLY_WINDOW_DAYS)
+    submit = day + np.floor(u[1, go] * APPLY_WINDOW_DAYS)
     mk.log.add_many("application", submit, provider=apply)
-    score = assessed_quality(P.quality[apply], P.skill[apply], g.standard_normal(k)[apply], s.behaviour)
+    noise = keyed_normals(key, apply, (2,))[0]
+    score = assessed_quality(P.quality[apply], P.skill[apply], noise, s.behaviour)
     decide = submit + proc.evaluation_days(adm.evaluation_working_days)
     order = np.argsort(decide, kind="stable")
     return Applications(who=apply[order], score=score[order], decide_day=decide[order])

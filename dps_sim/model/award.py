@@ -6,31 +6,42 @@ The scoring rules are plain functions so that their tests can cite the rule they
   £10k, £15k, £30k score 1, 0.667, 0.333 of the weight);
 * reach score = bid reach ÷ highest reach × weight;
 * quality score = panel score on the 0-5 scale ÷ 5 × weight;
-* highest total wins; ties go to the higher quality score, then to the earlier bid.
+* highest total wins; ties go to the higher quality score, then to the lower organisation
+  number (a fixed, arbitrary order).
 
-At award the winner must still be in the market, have spare capacity for the price and cash
-for the bond collateral (10% of annual value at or above the threshold, seed 000: £200k);
-otherwise the next bidder is tried. A lot with no valid bid is a failed competition and is
-re-run once at the next round, then left unserved.
+A round's lots close together and are awarded in one pass (DESIGN.md "A round is cleared in
+one step"): lots in order of value, largest first (ties by lot key), each to its best-ranked
+bidder still able to take it: in the market, with spare capacity for the price and cash for
+the bond collateral (10% of annual value at or above the threshold, seed 000: £200k). An
+organisation best on more lots than it can take so wins the largest it can, and the other
+lots go to their next bidders. Listing the lots in another order changes nothing. A lot with
+no valid bid is a failed competition and is re-run once at the next round, then left unserved.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..scenario.schema import Weights
 from . import finance as fin
+from .bids import QUALITY_SCALE_MAX
 from .market import Market
 from .population import ACTIVE
-from .tendering import QUALITY_SCALE_MAX
+from .tendering import Round
 
 # --------------------------------------------------------------------------- scoring rules
 
 
-def price_scores(prices: np.ndarray, weight: float, formula: str = "lowest_over_bid") -> np.ndarray:
-    """Price score of each bid: lowest ÷ bid × weight, or linear distance from the lowest."""
+def price_scores(prices: np.ndarray, weight: float, formula: str = "lowest_over_bid",
+                 lowest: np.ndarray | float | None = None) -> np.ndarray:
+    """Price score of each bid: lowest ÷ bid × weight, or linear distance from the lowest.
+
+    ``lowest`` is the lowest valid price of each bid's lot (default: of these bids).
+    """
     prices = np.asarray(prices, dtype=float)
-    lowest = prices.min()
+    lowest = prices.min() if lowest is None else lowest
     if formula == "lowest_over_bid":
         return lowest / prices * weight
     if formula == "linear":
@@ -38,10 +49,10 @@ def price_scores(prices: np.ndarray, weight: float, formula: str = "lowest_over_
     raise ValueError(f"unknown price formula {formula!r}")
 
 
-def reach_scores(reach: np.ndarray, weight: float) -> np.ndarray:
-    """Reach score of each bid: bid reach ÷ highest reach × weight."""
+def reach_scores(reach: np.ndarray, weight: float, highest: np.ndarray | float | None = None) -> np.ndarray:
+    """Reach score of each bid: bid reach ÷ highest reach × weight (``highest`` of each bid's lot)."""
     reach = np.asarray(reach, dtype=float)
-    return reach / reach.max() * weight
+    return reach / (reach.max() if highest is None else highest) * weight
 
 
 def quality_scores(panel: np.ndarray, weight: float) -> np.ndarray:
@@ -50,10 +61,11 @@ def quality_scores(panel: np.ndarray, weight: float) -> np.ndarray:
 
 
 def total_scores(prices: np.ndarray, reach: np.ndarray, panel: np.ndarray, weights: Weights,
-                 formula: str = "lowest_over_bid") -> tuple[np.ndarray, np.ndarray]:
-    """Total score of each bid and its quality part."""
+                 formula: str = "lowest_over_bid", lowest: np.ndarray | None = None,
+                 highest: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Total score of each bid and its quality part (``lowest``/``highest``: per bid, of its lot)."""
     q = quality_scores(panel, weights.quality)
-    total = q + reach_scores(reach, weights.reach) + price_scores(prices, weights.price, formula)
+    total = q + reach_scores(reach, weights.reach, highest) + price_scores(prices, weights.price, formula, lowest)
     return total, q
 
 
@@ -69,67 +81,102 @@ def winner(total: np.ndarray, quality: np.ndarray) -> int:
 
 # --------------------------------------------------------------------------- the award
 
-BID_COLUMNS = ("who", "price", "reach", "panel", "valid", "quality", "unit_cost", "delivery_z", "lottery_z")
 
-
-def close_round(mk: Market, lots: list[dict], day: float) -> None:
-    """Award every lot of a round whose tender window has closed."""
-    for lot in lots:
-        award(mk, lot, day)
-
-
-def award(mk: Market, lot: dict, day: float) -> None:
-    """Score the valid bids and award the lot to the best bidder still able to take it."""
-    s, P, counters = mk.s, mk.P, mk.counters
-    b, cons = lot["bids"], lot["consortium"]
-    if cons is None:
-        who, price, reach, panel, valid, quality, unit, dz, lz = (b[c] for c in BID_COLUMNS)
-    else:
-        who, price, reach, panel, valid, quality, unit, dz, lz = (
-            np.concatenate([b[c], [-1] if c == "who" else cons[c]]) for c in BID_COLUMNS)
-    n_bids = len(who)
-    counters["lots_closed"] += 1
-    if n_bids == 0:
-        failed_competition(mk, lot, day)
-        return
-    band = np.where(who >= 0, P.band[np.maximum(who, 0)], 0)  # a consortium counts as a small bidder
-    small = band <= 1
-    counters["bids"] += n_bids
-    counters["bids_small"] += int(small.sum())
-    counters["unopposed_lots"] += n_bids == 1
-    mk.log.add_many("bid", day, provider=who, lot=lot["lot"], amount=price, value=panel)
-    if small.any():
-        counters["assess_gap_small_sum"] += float((quality[small] - panel[small]).sum())
-        counters["assess_gap_small_n"] += int(small.sum())
-    idx = np.flatnonzero(valid)
-    if len(idx) == 0:
-        failed_competition(mk, lot, day)
-        return
+def ranked_bids(mk: Market, rnd: Round, day: float) -> np.ndarray:
+    """The valid bids of a round, grouped by lot, best first within each lot (the lottery for grants)."""
+    s, B = mk.s, rnd.bids
+    v = np.flatnonzero(B.valid)
+    at = B.at[v]
     if s.procurement.route == "grant":
-        order = idx[np.argsort(lz[idx], kind="stable")]  # a lottery among eligible applicants
-    else:
-        c = s.procurement.competitions
-        total, qs = total_scores(price[idx], reach[idx], panel[idx], c.weights, c.price_formula)
-        mk.log.add_many("score", day, provider=who[idx], lot=lot["lot"], value=total)
-        order = idx[np.lexsort((np.arange(len(idx)), -np.round(qs, 9), -np.round(total, 9)))]
-    for j in order:
-        if try_award(mk, lot, int(who[j]), float(price[j]), float(reach[j]), float(panel[j]), float(quality[j]),
-                     float(unit[j]), float(dz[j]), day):
+        return v[np.lexsort((B.who[v], B.lottery_z[v], at))]  # a lottery among eligible applicants
+    n = len(rnd.lots)
+    lowest, highest = np.full(n, np.inf), np.zeros(n)
+    np.minimum.at(lowest, at, B.price[v])
+    np.maximum.at(highest, at, B.reach[v])
+    c = s.procurement.competitions
+    total, qs = total_scores(B.price[v], B.reach[v], B.panel[v], c.weights, c.price_formula, lowest[at], highest[at])
+    mk.log.add_many("score", day, provider=B.who[v], lot=rnd.lots.lot[at], value=total)
+    return v[np.lexsort((B.who[v], -np.round(qs, 9), -np.round(total, 9), at))]
+
+
+def count_bids(mk: Market, rnd: Round, day: float) -> None:
+    """Bids per lot, single-bid lots, small bidders and their assessed-versus-true quality gap."""
+    P, B, counters = mk.P, rnd.bids, mk.counters
+    who = B.who
+    small = np.ones(len(who), bool)  # a consortium counts as a small bidder
+    own = who >= 0
+    small[own] = P.band[who[own]] <= 1
+    counts = np.bincount(B.at, minlength=len(rnd.lots))
+    counters["lots_closed"] += len(rnd.lots)
+    counters["bids"] += len(who)
+    counters["bids_small"] += int(small.sum())
+    counters["unopposed_lots"] += int((counts == 1).sum())
+    mk.log.add_many("bid", day, provider=who, lot=rnd.lots.lot[B.at], amount=B.price, value=B.panel)
+    if small.any():
+        counters["assess_gap_small_sum"] += float((B.quality[small] - B.panel[small]).sum())
+        counters["assess_gap_small_n"] += int(small.sum())
+
+
+CONTRACT_COLUMNS = ("need", "lot", "lead", "consortium", "annual_value", "original_value", "start", "end", "terms",
+                    "reach", "unit_cost", "quality", "assessed", "delivery", "bond", "collateral", "fee")
+
+
+@dataclass
+class Awards:
+    """A round's awards, collected in one pass and written to the stores and the log together."""
+
+    first_month: int                  # the month after the tender window closes: earliest start
+    rows: list[tuple] = field(default_factory=list)
+    parties: list[tuple[int, int, float]] = field(default_factory=list)
+
+    def flush(self, mk: Market, day: float) -> None:
+        if not self.rows:
             return
-    failed_competition(mk, lot, day)
+        cols = dict(zip(CONTRACT_COLUMNS, (np.array(col) for col in zip(*self.rows))))
+        c = mk.contracts.add_many(len(self.rows), **cols)
+        pc, who, share = (np.array(col) for col in zip(*self.parties))
+        mk.parties.add_many(len(self.parties), contract=pc, provider=who, share=share)
+        fee = cols["fee"] > 0
+        if fee.any():
+            mk.log.add_many("winner_fee", day, provider=cols["lead"][fee], contract=c[fee], amount=cols["fee"][fee])
+        mk.log.add_many("award", day, provider=cols["lead"], lot=cols["lot"], contract=c, amount=cols["annual_value"],
+                        value=cols["assessed"])
 
 
-def try_award(mk: Market, lot: dict, provider: int, price: float, reach: float, panel: float, quality: float,
-              unit: float, delivery_z: float, day: float) -> bool:
-    """Award to one bidder if it is still in the market with room and cash for the bond collateral."""
-    s, P, C, N, Pt = mk.s, mk.P, mk.contracts, mk.needs, mk.parties
+def close_round(mk: Market, rnd: Round, day: float) -> None:
+    """Award every lot of a round in one pass: largest lots first, each to its best bidder able to take it."""
+    s, L, B = mk.s, rnd.lots, rnd.bids
+    count_bids(mk, rnd, day)
+    order = ranked_bids(mk, rnd, day)
+    starts = np.searchsorted(B.at[order], np.arange(len(L) + 1))
     pb = s.contracts.performance_bond
-    cons = lot["consortium"] if provider < 0 else None
-    lead = int(cons["team"][0]) if cons is not None else provider
+    lead = np.where(B.who >= 0, B.who, 0)
+    for t, team in enumerate(rnd.teams):
+        lead[B.who == -1 - t] = team.team[0]
+    waived = s.support.bond_waiver & ~mk.P.private[lead]
+    bond = np.zeros(len(B.who)) if s.procurement.route == "grant" else fin.bond_amount(B.price, pb.threshold, pb.fraction, waived)
+    awards = Awards(first_month=int(fin.month_of(day)) + 1)
+    for i in np.lexsort((L.key, -L.value)).tolist():
+        for j in order[starts[i]:starts[i + 1]].tolist():
+            if try_award(mk, rnd, i, j, float(bond[j]), awards, day):
+                break
+        else:
+            failed_competition(mk, rnd, i, day)
+    awards.flush(mk, day)
+
+
+def try_award(mk: Market, rnd: Round, i: int, j: int, bond: float, awards: Awards, day: float) -> bool:
+    """Award lot ``i`` to bid ``j`` if its bidder is still in the market with room and cash for the bond collateral."""
+    s, P, N = mk.s, mk.P, mk.needs
+    B, L = rnd.bids, rnd.lots
+    provider = int(B.who[j])
+    price = float(B.price[j])
+    cons = rnd.teams[-1 - provider] if provider < 0 else None
+    lead = int(cons.team[0]) if cons is not None else provider
     if P.status[lead] != ACTIVE:
         return False
-    team = cons["team"] if cons is not None else (lead,)
-    shares = cons["shares"] if cons is not None else (1.0,)
+    team = cons.team.tolist() if cons is not None else (lead,)
+    shares = cons.shares.tolist() if cons is not None else (1.0,)
     if cons is None and P.capacity[lead] - P.committed[lead] < price:
         return False
     if cons is not None:
@@ -137,57 +184,53 @@ def try_award(mk: Market, lot: dict, provider: int, price: float, reach: float, 
             return False
         if (P.capacity[team] - P.committed[team]).clip(min=0).sum() < price:
             return False
-    waived = s.support.bond_waiver and not P.private[lead]
-    grant = s.procurement.route == "grant"
-    bond = 0.0 if grant else float(fin.bond_amount(price, pb.threshold, pb.fraction, waived))
-    collateral = bond * pb.collateral_share
+    collateral = bond * s.contracts.performance_bond.collateral_share
     if P.cash[lead] - collateral < mk.floor(lead):
         return False
-    need = lot["need"]
-    start = max(int(N.start[need]), int(fin.month_of(day)) + 1)
+    need, length, lot = int(L.need[i]), int(L.length[i]), int(L.lot[i])
+    start = max(int(N.start[need]), awards.first_month)
     terms = fin.TERMS.index(s.contracts.payment.terms)
-    if grant or (s.support.upfront_below is not None and price < s.support.upfront_below):
+    if s.procurement.route == "grant" or (s.support.upfront_below is not None and price < s.support.upfront_below):
         terms = fin.ADVANCE  # grants, and small contracts under the up-front support policy
-    delivery = min(1.15, max(0.3, 0.75 + 0.07 * quality + s.behaviour.delivery_sd * delivery_z))
-    c = C.add(need=need, lot=lot["lot"], lead=lead, consortium=cons is not None, annual_value=price,
-              original_value=price, start=start, end=start + lot["length"], terms=terms, reach=reach,
-              unit_cost=unit, quality=quality, assessed=panel, delivery=delivery, bond=bond, collateral=collateral)
+    quality, panel = float(B.quality[j]), float(B.panel[j])
+    delivery = min(1.15, max(0.3, 0.75 + 0.07 * quality + s.behaviour.delivery_sd * float(B.delivery_z[j])))
+    c = mk.contracts.n + len(awards.rows)
+    fee = s.procurement.winner_fee_rate * price
+    awards.rows.append((need, lot, lead, cons is not None, price, price, start, start + length, terms,
+                        float(B.reach[j]), float(B.unit_cost[j]), quality, panel, delivery, bond, collateral, fee))
     N.failures[need] = 0
-    total_value = price * lot["length"] / 12.0
+    total_value = price * length / 12.0
     small_share = 0.0
+    learn = s.behaviour.learn_per_win
     for who, share in zip(team, shares):
-        Pt.add(contract=c, provider=int(who), share=float(share))
+        awards.parties.append((c, who, share))
         P.committed[who] += share * price
         P.value_won[who] += share * total_value
         P.wins[who] += 1
-        P.skill[who] += s.behaviour.learn_per_win * (1.0 - P.skill[who])
+        P.skill[who] += learn * (1.0 - P.skill[who])
         small_share += share if P.band[who] <= 1 else 0.0
     if collateral > 0:
         P.cash[lead] -= collateral
         P.collateral[lead] += collateral
         mk.flows["collateral_locked"][lead] -= collateral
-    if s.procurement.winner_fee_rate > 0:
-        fee = s.procurement.winner_fee_rate * price
+    if fee > 0:
         P.cash[lead] -= fee
         mk.flows["fees"][lead] -= fee
         mk.book.fees += fee
-        C.fee[c] = fee
-        mk.log.add("winner_fee", day, provider=lead, contract=c, amount=fee)
     mk.counters["awards"] += 1
     mk.counters["awarded_value"] += total_value
     mk.counters["awarded_value_small"] += small_share * total_value
-    if lot["lot"] in mk.tender.first_round_lots:
+    if lot in mk.tender.first_round_lots:
         mk.tender.first_round_winners.add(lead)
-    mk.log.add("award", day, provider=lead, lot=lot["lot"], contract=c, amount=price, value=panel)
     return True
 
 
-def failed_competition(mk: Market, lot: dict, day: float) -> None:
-    """No valid bid: re-run the lot at the next round once, then leave the need unserved."""
+def failed_competition(mk: Market, rnd: Round, i: int, day: float) -> None:
+    """No valid bid could be awarded: re-run the lot at the next round once, then leave the need unserved."""
     s, N = mk.s, mk.needs
-    need = lot["need"]
+    need = int(rnd.lots.need[i])
     mk.counters["failed_competitions"] += 1
-    mk.log.add("failed_competition", day, lot=lot["lot"], amount=lot["value"])
+    mk.log.add("failed_competition", day, lot=int(rnd.lots.lot[i]), amount=float(rnd.lots.value[i]))
     c = s.procurement.competitions
     N.failures[need] += 1
     if c.rerun_failed and N.failures[need] < 2:

@@ -29,14 +29,15 @@ def complete_and_start(mk: Market, m: int, day: float) -> None:
     C, N = mk.contracts, mk.needs
     status = C.view("status")
     ending = np.flatnonzero((status == LIVE) & (C.view("end") <= m))
-    for c in ending:
-        close_contract(mk, int(c), m, COMPLETED)
-        mk.log.add("contract_end", day, provider=int(C.lead[c]), contract=int(c))
+    if len(ending):
+        close_contracts(mk, ending, m, COMPLETED)
+        mk.log.add_many("contract_end", day, provider=C.lead[ending], contract=ending)
     starting_now = np.flatnonzero((status == PENDING) & (C.view("start") <= m))
-    for c in starting_now:
-        C.status[c] = LIVE
-        N.contract[C.need[c]] = c
-        mk.log.add("contract_start", day, provider=int(C.lead[c]), contract=int(c), amount=float(C.annual_value[c]))
+    if len(starting_now):
+        C.status[starting_now] = LIVE
+        N.contract[C.need[starting_now]] = starting_now
+        mk.log.add_many("contract_start", day, provider=C.lead[starting_now], contract=starting_now,
+                        amount=C.annual_value[starting_now])
 
 
 def deliver(mk: Market, m: int) -> None:
@@ -67,7 +68,9 @@ def party_costs(mk: Market, live: np.ndarray) -> None:
     """Each party pays its share of the promised work at its own unit cost (the lead covers a failed member)."""
     C, Pt, P = mk.contracts, mk.parties, mk.P
     pc = Pt.view("contract")
-    rows = np.flatnonzero(np.isin(pc, live))
+    is_live = np.zeros(C.n, bool)
+    is_live[live] = True
+    rows = np.flatnonzero(is_live[pc])
     if len(rows) == 0:
         return
     contract = pc[rows]
@@ -144,22 +147,28 @@ def service_gaps(mk: Market, m: int) -> None:
     N.gap_days[:n][gap] += MD
 
 
+def close_contracts(mk: Market, ended: np.ndarray, m: int, status: int, bond_called: bool = False) -> None:
+    """End contracts: release their capacity, and their collateral unless the bond was called."""
+    C, P, N, Pt = mk.contracts, mk.P, mk.needs, mk.parties
+    C.status[ended] = status
+    C.ended_month[ended] = m
+    lead, collateral = C.lead[ended], C.collateral[ended]
+    if not bond_called and (collateral > 0).any():
+        np.add.at(P.cash, lead, collateral)
+        np.add.at(mk.flows["collateral_released"], lead, collateral)
+    np.subtract.at(P.collateral, lead, collateral)
+    mask = np.zeros(C.n, bool)
+    mask[ended] = True
+    rows = np.flatnonzero(mask[Pt.view("contract")])
+    np.add.at(P.committed, Pt.provider[rows], -Pt.share[rows] * C.original_value[Pt.contract[rows]])
+    need = C.need[ended]
+    served = N.contract[need] == ended
+    N.contract[need[served]] = -1
+
+
 def close_contract(mk: Market, c: int, m: int, status: int, bond_called: bool = False) -> None:
-    """End a contract: release its capacity, and its collateral unless the bond was called."""
-    C, P, N = mk.contracts, mk.P, mk.needs
-    C.status[c] = status
-    C.ended_month[c] = m
-    lead = int(C.lead[c])
-    if C.collateral[c] > 0 and not bond_called:
-        P.cash[lead] += C.collateral[c]
-        mk.flows["collateral_released"][lead] += C.collateral[c]
-    P.collateral[lead] -= C.collateral[c]
-    Pt = mk.parties
-    rows = np.flatnonzero(Pt.view("contract") == c)
-    np.add.at(P.committed, Pt.provider[rows], -Pt.share[rows] * C.original_value[c])
-    need = int(C.need[c])
-    if N.contract[need] == c:
-        N.contract[need] = -1
+    """End one contract (see :func:`close_contracts`)."""
+    close_contracts(mk, np.array([c]), m, status, bond_called)
 
 
 def fail_contract(mk: Market, c: int, m: int, day: float, cause: int) -> None:

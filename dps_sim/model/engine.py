@@ -13,7 +13,8 @@ room                      what it decides
 ``payments``              invoices, when they are paid, the commissioner's ledger
 ``finance``               each month's other income, spending and bond premiums
 ``admission``             applications and decisions (DPS and framework)
-``tendering``             call-offs, who bids, bid cost and terms, consortia
+``tendering``             call-offs and who bids, a round at once (rules in ``bids``;
+                          ``consortia`` for joint bids)
 ``award``                 scoring, checks at award, the contract, failed competitions
 ``records``               the monthly time series
 ========================  ==================================================================
@@ -108,9 +109,9 @@ class Simulation:
         apps = admission.applications(mk, m, day)
         if apps is not None:
             self.env.process(self._admissions_desk(apps))
-        lots = tendering.call_off_round(mk, m, day)
-        if lots:
-            self.env.process(self._tender_close(day + mk.s.procurement.competitions.tender_days, lots))
+        rnd = tendering.call_off_round(mk, m, day)
+        if rnd is not None:
+            self.env.process(self._tender_close(day + mk.s.procurement.competitions.tender_days, rnd))
         self.records.record(mk, m)
 
     def _admissions_desk(self, apps: admission.Applications):
@@ -122,9 +123,9 @@ class Simulation:
             sl = slice(bounds[j], bounds[j + 1])
             admission.decide(self.mk, apps.who[sl], apps.score[sl], self.env.now)
 
-    def _tender_close(self, when: float, lots: list[dict]):
+    def _tender_close(self, when: float, rnd: tendering.Round):
         yield self._timeout(when - self.env.now)
-        award.close_round(self.mk, lots, when)
+        award.close_round(self.mk, rnd, when)
 
 
 def simulate(scenario: Scenario, root: np.random.SeedSequence, events: str = "awards") -> RunOutput:

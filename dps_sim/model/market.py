@@ -18,7 +18,7 @@ from .audit import EventLog
 from .population import Providers, build_population
 from .shocks import ScheduledShock, renewal_probability, resolve_shocks
 from .stores import Columns, new_contracts, new_needs, new_parties
-from .streams import spawn_streams, stream_key
+from .streams import STREAMS, spawn_streams, stream_key
 
 FLOW_NAMES = ("other_income", "spending", "delivery_cost", "bid_costs", "bond_premiums", "collateral_locked",
               "collateral_released", "fees", "contract_receipts", "consortium_transfers")
@@ -84,6 +84,7 @@ class Market:
     cash_start: np.ndarray
     target_cash: np.ndarray
     renewal_p: float
+    keys: dict[str, int]                # 64-bit key of each named stream, for keyed draws
     cost_factor: float = 1.0            # cost inflation so far
     lot_factor: float = 1.0             # funding cuts to new lots so far
 
@@ -108,6 +109,7 @@ class Market:
             shocks=shocks, entered=np.searchsorted(P.entry_month, np.arange(H + 1), side="right"),
             flows={k: np.zeros(n) for k in FLOW_NAMES}, counters={k: 0.0 for k in COUNTERS},
             cash_start=P.cash.copy(), target_cash=P.cash.copy(), renewal_p=renewal_probability(shocks),
+            keys={name: stream_key(root, name) for name in STREAMS},
         )
 
     def floor(self, idx: np.ndarray | slice | int) -> np.ndarray:

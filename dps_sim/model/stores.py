@@ -56,6 +56,19 @@ class Columns:
         self.n += 1
         return i
 
+    def add_many(self, count: int, **cols) -> np.ndarray:
+        """Append ``count`` rows at once (columns given as arrays or scalars; missing ones take their fill)."""
+        unknown = cols.keys() - self._spec.keys()
+        if unknown:
+            raise KeyError(f"unknown columns {sorted(unknown)}")
+        self._grow(count)
+        s = slice(self.n, self.n + count)
+        d = self.__dict__
+        for name, (_dtype, fill) in self._spec.items():
+            d[name][s] = cols.get(name, fill)
+        self.n += count
+        return np.arange(s.start, s.stop)
+
     def view(self, name: str) -> np.ndarray:
         """The filled part of a column (a view: writes go through)."""
         return getattr(self, name)[: self.n]

@@ -69,12 +69,34 @@ def item_key(base: int, *key: int) -> int:
     return h
 
 
+def mix64_array(x: np.ndarray) -> np.ndarray:
+    """:func:`mix64` on a uint64 array (wrapping arithmetic), element by element the same numbers."""
+    h = np.asarray(x, dtype=np.uint64) + _C1
+    h ^= h >> _S30
+    h *= _C2
+    h ^= h >> _S27
+    h *= _C3
+    h ^= h >> _S31
+    return h
+
+
+def item_keys(base: int, *keys: np.ndarray) -> np.ndarray:
+    """:func:`item_key` for many items at once: ``keys`` are equal-length integer arrays."""
+    h = np.full(len(keys[0]), base, dtype=np.uint64)
+    for k in keys:
+        h = mix64_array(h ^ mix64_array(np.asarray(k).astype(np.int64).view(np.uint64)))
+    return h
+
+
 _C1, _C2, _C3 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
 _S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
 
 
-def keyed_normals(key: int, index: np.ndarray, rows: int | Sequence[int]) -> np.ndarray:
+def keyed_normals(key: int | np.ndarray, index: np.ndarray, rows: int | Sequence[int]) -> np.ndarray:
     """Standard normal draws, shape (rows, len(index)), for one item and the given organisations.
+
+    ``key`` is one item's key, or an array of keys (uint64), one per column: a lots ×
+    organisations table drawn at once gives each pair what the lot's own key would give it.
 
     ``rows`` is a count (rows ``0..rows-1``) or the row numbers wanted: row ``r`` is the same
     whichever other rows are drawn with it, so a caller can draw a screening row for every
@@ -85,20 +107,7 @@ def keyed_normals(key: int, index: np.ndarray, rows: int | Sequence[int]) -> np.
     random numbers) and costs only as many draws as there are candidates. One SplitMix64 hash
     of the counter gives two 32-bit uniforms, turned into a normal by the Box-Muller transform.
     """
-    i = np.asarray(index, dtype=np.uint64)
-    r = _ROW_BASES[:rows] if isinstance(rows, int) else _ROW_BASES[np.asarray(rows, dtype=np.intp)]
-    # uint64 array arithmetic wraps modulo 2**64 without warnings (no errstate needed)
-    h = r[:, None] + i[None, :]          # counter: row in the high bits, organisation in the low
-    h ^= np.uint64(key)
-    h += _C1                             # SplitMix64 finaliser (as mix64), in place
-    t = h >> _S30
-    h ^= t
-    h *= _C2
-    np.right_shift(h, _S27, out=t)
-    h ^= t
-    h *= _C3
-    np.right_shift(h, _S31, out=t)
-    h ^= t
+    h = _keyed_hash(key, index, rows)
     u1 = (h >> _S32).astype(np.float64)
     u1 += 0.5
     u1 *= _INV32
@@ -113,7 +122,34 @@ def keyed_normals(key: int, index: np.ndarray, rows: int | Sequence[int]) -> np.
     return u1
 
 
+def keyed_uniforms(key: int | np.ndarray, index: np.ndarray, rows: int | Sequence[int]) -> np.ndarray:
+    """Uniform draws on [0, 1), shape (rows, len(index)): as :func:`keyed_normals`, 53 bits of the same hash."""
+    h = _keyed_hash(key, index, rows)
+    h >>= _S11
+    return h.astype(np.float64) * _INV53
+
+
+def _keyed_hash(key: int | np.ndarray, index: np.ndarray, rows: int | Sequence[int]) -> np.ndarray:
+    """SplitMix64 of the counter (row in the high bits, organisation in the low) xor the item key."""
+    i = np.asarray(index, dtype=np.uint64)
+    r = _ROW_BASES[:rows] if isinstance(rows, int) else _ROW_BASES[np.asarray(rows, dtype=np.intp)]
+    # uint64 array arithmetic wraps modulo 2**64 without warnings (no errstate needed)
+    h = r[:, None] + i[None, :]
+    h ^= np.uint64(key) if isinstance(key, int) else np.asarray(key, dtype=np.uint64)
+    h += _C1                             # SplitMix64 finaliser (as mix64), in place
+    t = h >> _S30
+    h ^= t
+    h *= _C2
+    np.right_shift(h, _S27, out=t)
+    h ^= t
+    h *= _C3
+    np.right_shift(h, _S31, out=t)
+    h ^= t
+    return h
+
+
 _S40, _S32 = np.uint64(40), np.uint64(32)
+_INV53 = 1.0 / 9007199254740992.0
 _LOW32 = np.uint64(0xFFFFFFFF)
 _INV32 = 1.0 / 4294967296.0
 _TWO_PI = 2.0 * np.pi

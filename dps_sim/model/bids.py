@@ -1,0 +1,144 @@
+"""Bid rules: what a bid costs, what its writer expects, what it offers, and the panel's score.
+
+Plain functions over arrays, each with its source:
+
+* bid cost scales with pages and falls with skill (seed 003: over a week for a two-year £50k
+  tender; CEBR: about £5,800 a bid);
+* the written submission mixes true quality, bid-writing skill and evaluator noise (seed 003
+  ¶14: "good at youth work but poor at writing bids");
+* a bid offers reach up to spare capacity, priced at unit cost plus margin, within the lot's
+  budget; under half the target reach it is invalid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from statistics import NormalDist
+
+import numpy as np
+
+from ..scenario.schema import Behaviour
+from .market import Market
+
+QUALITY_SCALE_MAX = 5.0
+"""Top of the panel's quality scale (0 non-compliant, 3 satisfactory, 5 excellent)."""
+
+MIN_REACH_SHARE = 0.5
+"""A bid must promise at least this share of the lot's target reach to be valid (assumption)."""
+
+NOISE_ROWS = 7
+"""Keyed noise rows per organisation and lot: panel, appetite, margin, ambition, interest, delivery, lottery."""
+INTEREST_ROW = 4
+"""Drawn first for every candidate; the other rows only for the interested."""
+
+
+# --------------------------------------------------------------------------- bid rules
+
+
+def bid_cost(pages: float, skill: np.ndarray, behaviour: Behaviour) -> np.ndarray:
+    """£ cost of writing a bid: fixed hours plus hours per page, falling with skill.
+
+    An average writer (skill 0.5) takes ``bid_hours_fixed + bid_hours_per_page × pages``
+    hours; a novice half as long again, an expert half as long (seed 003: over a week for a
+    two-year £50k tender; CEBR: about £5,800 per bid).
+    """
+    hours = behaviour.bid_hours_fixed + behaviour.bid_hours_per_page * pages
+    return hours * (1.5 - np.asarray(skill)) * behaviour.hour_cost
+
+
+def win_chance_estimate(skill: np.ndarray, behaviour: Behaviour) -> np.ndarray:
+    """A provider's own estimate of its chance: better writers expect to win more often."""
+    return np.minimum(np.maximum((0.5 + np.asarray(skill)) / behaviour.expected_bidders, 0.02), 0.95)
+
+
+def assessed_quality(quality: np.ndarray, skill: np.ndarray, noise: np.ndarray, behaviour: Behaviour) -> np.ndarray:
+    """The panel's 0-5 score: true quality mixed with bid-writing skill, plus evaluator noise."""
+    w = behaviour.skill_weight
+    raw = (1 - w) * quality + w * QUALITY_SCALE_MAX * skill + behaviour.evaluator_noise * noise
+    return np.minimum(np.maximum(raw, 0.0), QUALITY_SCALE_MAX)
+
+
+@dataclass(frozen=True)
+class BidTerms:
+    """Price (£/year) and promised reach (users/year) of a set of bids."""
+
+    price: np.ndarray
+    reach: np.ndarray
+    valid: np.ndarray
+
+
+def bid_terms(lot_value: float, target_reach: float, spare_capacity: np.ndarray, cost_per_user: np.ndarray,
+              margin: np.ndarray, ambition: np.ndarray) -> BidTerms:
+    """What each bidder offers: reach up to its spare capacity (£/year), priced at cost plus margin.
+
+    A bid may not exceed the lot's budget: a bidder whose price would exceed it promises
+    less reach instead. A bid promising under half the target reach is invalid.
+    """
+    unit_price = cost_per_user * (1.0 + margin)
+    # capacity is measured in £ a year of contract value, the unit of the price
+    reach = np.minimum(np.minimum(spare_capacity, lot_value) / unit_price, target_reach * ambition)
+    price = reach * unit_price
+    valid = (reach >= MIN_REACH_SHARE * target_reach) & (price > 0)
+    return BidTerms(price=price, reach=reach, valid=valid)
+
+
+@lru_cache(maxsize=64)
+def interest_threshold(share: float) -> float:
+    """Normal quantile of the lot-interest share (a lot interests an organisation when its draw is below)."""
+    if share >= 1.0:
+        return np.inf
+    if share <= 0.0:
+        return -np.inf
+    return NormalDist().inv_cdf(share)
+
+
+def spare_and_turnover(mk: Market, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Spare capacity (£/year of contract work) and turnover (other income plus contract work)."""
+    P = mk.P
+    committed = P.committed[idx]
+    return P.capacity[idx] - committed, P.income[idx] * P.income_factor[idx] + committed
+
+
+
+@dataclass
+class Bids:
+    """A round's bids, one element each, grouped by lot. ``who`` < 0 is consortium ``-1 - who``."""
+
+    at: np.ndarray          # index of the lot in the round's Lots
+    who: np.ndarray
+    price: np.ndarray       # £/year
+    reach: np.ndarray       # users/year promised
+    panel: np.ndarray       # assessed quality, 0-5
+    valid: np.ndarray
+    quality: np.ndarray     # true quality of whoever would deliver
+    unit_cost: np.ndarray   # £/user/year
+    delivery_z: np.ndarray  # keyed noise of delivery, used if it wins
+    lottery_z: np.ndarray   # keyed noise of the grant lottery
+
+
+@dataclass
+class Team:
+    """A consortium bid's members (lead first) and their shares of the work."""
+
+    team: np.ndarray
+    shares: np.ndarray
+
+
+def pay_bid_costs(mk: Market, who: np.ndarray, cost: np.ndarray) -> None:
+    """Bidders pay for their bids now (an organisation may appear once per lot it bids on)."""
+    P = mk.P
+    np.subtract.at(P.cash, who, cost)
+    np.add.at(P.bid_cost_paid, who, cost)
+    np.subtract.at(mk.flows["bid_costs"], who, cost)
+    n = np.bincount(who, minlength=P.n).astype(np.int32)
+    P.bids += n
+    mk.tender.bids_round += n
+
+
+def learn(mk: Market, who: np.ndarray) -> None:
+    """Each bid teaches its writer: skill moves ``learn_per_bid`` of the way to 1, once per bid."""
+    P = mk.P
+    n = np.bincount(who, minlength=P.n)
+    hit = np.flatnonzero(n)
+    P.skill[hit] = 1.0 - (1.0 - P.skill[hit]) * (1.0 - mk.s.behaviour.learn_per_bid) ** n[hit]

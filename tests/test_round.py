@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from dps_sim import metrics
-from dps_sim.model import award, simulate, tendering
+from dps_sim.model import award, rounds, simulate, tendering
 from dps_sim.model.market import Market
 from dps_sim.model.population import ACTIVE
 from dps_sim.scenario import Scenario, load_scenario, resolve_policy
@@ -64,7 +64,7 @@ def test_lots_listed_in_another_order_give_the_same_awards(name, policy, monkeyp
             assert ka[k] == pytest.approx(kb[k], rel=1e-12, abs=1e-9, nan_ok=True), k
 
 
-def _one_org_market(lot_values: list[float], capacity: float, allowance: int = 2) -> tuple[Market, tendering.Lots]:
+def _one_org_market(lot_values: list[float], capacity: float, allowance: int = 2) -> tuple[Market, rounds.Lots]:
     """A market where only organisation 0 can bid, interested in every lot of one district."""
     sc = Scenario(name="one bidder", horizon_months=12,
                   market={"providers": 20, "entry_per_year": 0, "districts": 1},
@@ -96,7 +96,7 @@ def test_allowance_goes_to_the_lots_with_the_largest_expected_gain():
 
 def test_an_organisation_best_on_more_lots_than_it_can_hold_wins_the_largest():
     mk, lots = _one_org_market([40_000, 90_000, 60_000], capacity=100_000, allowance=3)
-    rnd = tendering.Round(lots=lots, bids=tendering.take_bids(mk, lots, 0)[0], teams=[], month=0)
+    rnd = rounds.Round(lots=lots, bids=tendering.take_bids(mk, lots, 0)[0], teams=[], month=0)
     assert len(rnd.bids.who) == 3
     assert rnd.bids.price.sum() > 100_000 and rnd.bids.valid.all()   # together they exceed its capacity
     award.close_round(mk, rnd, 30.0)

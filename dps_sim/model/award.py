@@ -29,7 +29,7 @@ from . import finance as fin
 from .bids import QUALITY_SCALE_MAX
 from .market import Market
 from .population import ACTIVE
-from .tendering import Round
+from .rounds import Round
 
 # --------------------------------------------------------------------------- scoring rules
 

@@ -101,30 +101,6 @@ def spare_and_turnover(mk: Market, idx: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 
 
-@dataclass
-class Bids:
-    """A round's bids, one element each, grouped by lot. ``who`` < 0 is consortium ``-1 - who``."""
-
-    at: np.ndarray          # index of the lot in the round's Lots
-    who: np.ndarray
-    price: np.ndarray       # £/year
-    reach: np.ndarray       # users/year promised
-    panel: np.ndarray       # assessed quality, 0-5
-    valid: np.ndarray
-    quality: np.ndarray     # true quality of whoever would deliver
-    unit_cost: np.ndarray   # £/user/year
-    delivery_z: np.ndarray  # keyed noise of delivery, used if it wins
-    lottery_z: np.ndarray   # keyed noise of the grant lottery
-
-
-@dataclass
-class Team:
-    """A consortium bid's members (lead first) and their shares of the work."""
-
-    team: np.ndarray
-    shares: np.ndarray
-
-
 def pay_bid_costs(mk: Market, who: np.ndarray, cost: np.ndarray) -> None:
     """Bidders pay for their bids now (an organisation may appear once per lot it bids on)."""
     P = mk.P

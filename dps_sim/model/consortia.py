@@ -13,20 +13,15 @@ lots' keys (not their listing), so that the round stays order-free.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from . import finance as fin
 from . import procurement as proc
-from .bids import (MIN_REACH_SHARE, NOISE_ROWS, Bids, Team, assessed_quality, bid_cost, bid_terms, pay_bid_costs,
-                   spare_and_turnover)
+from .bids import MIN_REACH_SHARE, NOISE_ROWS, assessed_quality, bid_cost, bid_terms, pay_bid_costs, spare_and_turnover
 from .market import Market
 from .population import ACTIVE
+from .rounds import Bids, Lots, Team
 from .streams import keyed_normals
-
-if TYPE_CHECKING:  # the round's lots are built in tendering, which calls this room
-    from .tendering import Lots
 
 MEMBER_PAGES_SHARE = 0.25
 """Share of the tender's pages a member writes (assumption)."""
@@ -41,7 +36,7 @@ def split_by_capacity(spare: np.ndarray, needed: float) -> np.ndarray:
     return spare / total
 
 
-def consortium_bids(mk: Market, lots: "Lots", bids: Bids, pages: float, m: int) -> tuple[Bids, list[Team]]:
+def consortium_bids(mk: Market, lots: Lots, bids: Bids, pages: float, m: int) -> tuple[Bids, list[Team]]:
     """Add a consortium bid to each lot where one can be formed; returns all bids, grouped by lot."""
     k = mk.entered[m]
     extra: list[dict] = []

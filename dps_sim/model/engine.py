@@ -37,6 +37,7 @@ from .finance import MONTH_DAYS
 from .market import Market
 from .population import Providers
 from .records import MonthlyRecords
+from .rounds import Round
 
 
 @dataclass
@@ -123,7 +124,7 @@ class Simulation:
             sl = slice(bounds[j], bounds[j + 1])
             admission.decide(self.mk, apps.who[sl], apps.score[sl], self.env.now)
 
-    def _tender_close(self, when: float, rnd: tendering.Round):
+    def _tender_close(self, when: float, rnd: Round):
         yield self._timeout(when - self.env.now)
         award.close_round(self.mk, rnd, when)
 

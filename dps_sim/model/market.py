@@ -16,7 +16,7 @@ import numpy as np
 from ..scenario.schema import Scenario
 from .audit import EventLog
 from .population import Providers, build_population
-from .shocks import ScheduledShock, renewal_probability, resolve_shocks
+from .schedule import ScheduledShock, renewal_probability, resolve_shocks
 from .stores import Columns, new_contracts, new_needs, new_parties
 from .streams import STREAMS, spawn_streams, stream_key
 

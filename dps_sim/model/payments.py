@@ -14,7 +14,7 @@ import numpy as np
 
 from . import finance as fin
 from .market import Market
-from .shocks import extra_payment_days
+from .schedule import extra_payment_days
 
 
 def invoice_month(mk: Market, m: int, live: np.ndarray, value: np.ndarray, promised: np.ndarray,

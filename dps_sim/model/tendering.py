@@ -14,47 +14,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from . import procurement as proc
-from .bids import (INTEREST_ROW, MIN_REACH_SHARE, NOISE_ROWS, Bids, Team, assessed_quality, bid_cost, bid_terms,
+from .bids import (INTEREST_ROW, MIN_REACH_SHARE, NOISE_ROWS, assessed_quality, bid_cost, bid_terms,
                    interest_threshold, learn, pay_bid_costs, spare_and_turnover, win_chance_estimate)
 from .consortia import consortium_bids
 from .market import OPEN_ENDED, Market
 from .population import ACTIVE
-from .shocks import demand_factor
+from .rounds import Bids, Lots, Round, Team
+from .schedule import demand_factor
 from .streams import item_key, item_keys, keyed_normals, keyed_uniforms
-
-# --------------------------------------------------------------------------- the round
-
-
-@dataclass
-class Lots:
-    """The lots of one round, one element each, in call-off order (new lots, then re-lets)."""
-
-    lot: np.ndarray        # lot number in the run
-    need: np.ndarray       # the service need it lets
-    key: np.ndarray        # uint64 key of its keyed noise (need and attempt)
-    value: np.ndarray      # £/year
-    reach: np.ndarray      # target users/year
-    district: np.ndarray
-    length: np.ndarray     # contract months offered
-
-    def __len__(self) -> int:
-        return len(self.lot)
-
-
-@dataclass
-class Round:
-    """A round's lots, its bids and the consortia among them, decided together."""
-
-    lots: Lots
-    bids: Bids
-    teams: list[Team]
-    month: int
-
 
 def is_round_month(mk: Market, m: int) -> bool:
     """Whether month ``m`` calls off a new round of lots."""

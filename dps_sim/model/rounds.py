@@ -1,0 +1,61 @@
+"""A round of competitions as tables: its lots, their bids, and the consortia among them.
+
+Built by :mod:`.tendering` at the call-off, read by :mod:`.award` at the close; one element
+per lot and one per bid, so that a whole round is handled by array operations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class Lots:
+    """The lots of one round, one element each, in call-off order (new lots, then re-lets)."""
+
+    lot: np.ndarray        # lot number in the run
+    need: np.ndarray       # the service need it lets
+    key: np.ndarray        # uint64 key of its keyed noise (need and attempt)
+    value: np.ndarray      # £/year
+    reach: np.ndarray      # target users/year
+    district: np.ndarray
+    length: np.ndarray     # contract months offered
+
+    def __len__(self) -> int:
+        return len(self.lot)
+
+
+@dataclass
+class Round:
+    """A round's lots, its bids and the consortia among them, decided together."""
+
+    lots: Lots
+    bids: Bids
+    teams: list[Team]
+    month: int
+
+
+@dataclass
+class Bids:
+    """A round's bids, one element each, grouped by lot. ``who`` < 0 is consortium ``-1 - who``."""
+
+    at: np.ndarray          # index of the lot in the round's Lots
+    who: np.ndarray
+    price: np.ndarray       # £/year
+    reach: np.ndarray       # users/year promised
+    panel: np.ndarray       # assessed quality, 0-5
+    valid: np.ndarray
+    quality: np.ndarray     # true quality of whoever would deliver
+    unit_cost: np.ndarray   # £/user/year
+    delivery_z: np.ndarray  # keyed noise of delivery, used if it wins
+    lottery_z: np.ndarray   # keyed noise of the grant lottery
+
+
+@dataclass
+class Team:
+    """A consortium bid's members (lead first) and their shares of the work."""
+
+    team: np.ndarray
+    shares: np.ndarray

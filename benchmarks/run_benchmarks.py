@@ -40,11 +40,7 @@ def record(name: str, value: float, unit: str, note: str = "") -> None:
     print(f"{name:<48} {value:>14,.4f} {unit:<14} {note}", flush=True)
 
 
-def market(n: int, months: int = 120) -> Scenario:
-    """The default market with n organisations (entry scaled with size), monthly competitions, 10 years."""
-    return Scenario(name=f"bench-{n}", horizon_months=months,
-                    market={"providers": n, "entry_per_year": n / 25},
-                    procurement={"competitions": {"every_months": 1, "lots_per_round": 4}})
+from bench_engine import market  # noqa: E402  the default market, 10 lots a month, 10 years
 
 
 def time_replications(n: int, repeats: int) -> tuple[float, int]:
@@ -56,7 +52,7 @@ def time_replications(n: int, repeats: int) -> tuple[float, int]:
         t0 = time.perf_counter()
         sim.run()
         times.append(time.perf_counter() - t0)
-        events = next(sim.env._eid)  # events scheduled by the SimPy environment (its internal counter)
+        events = sim.simpy_events
     return statistics.median(times), events
 
 
@@ -123,13 +119,13 @@ def main() -> None:
 
     rate = simpy_event_rate()
     record("simpy bare timeout loop", rate, "events/s")
-    per = {}
-    for n, repeats in ((100, 5), (1_000, 3 if q else 5), (10_000, 2 if q else 3)):
-        t, ev = time_replications(n, repeats)
-        per[n] = t
-        record(f"replication, {n:,} providers, 10 years", t * 1000, "ms", f"median of {repeats}; {ev:,} SimPy events")
-        record(f"  overhead above SimPy, {n:,} providers", t / (ev / rate), "x", "time / (events / bare event rate)")
-    record("growth 10k / 1k providers", per[10_000] / per[1_000], "x", "target <= 5")
+    from bench_engine import bench_engine
+
+    for row in bench_engine(quick=q):
+        record(row["benchmark"], row["value"], row["unit"], row["note"])
+    t, ev = time_replications(1_000, 3 if q else 5)
+    record("  overhead above SimPy, 1,000 providers", t / (ev / rate), "x",
+           f"time / (events / bare event rate); {ev:,} SimPy events")
 
     naive, model = naive_vs_model(1_000, 2 if q else 3)
     record("naive one-process-per-provider, 1,000", naive * 1000, "ms")

@@ -30,7 +30,11 @@ MIN_REACH_SHARE = 0.5
 NOISE_ROWS = 7
 """Keyed noise rows per organisation and lot: panel, appetite, margin, ambition, interest, delivery, lottery."""
 INTEREST_ROW = 4
-"""Drawn first for every candidate; the other rows only for the interested."""
+"""Drawn first for every candidate; the other rows only for those who get further."""
+APPETITE_ROW = 1
+"""Drawn for the interested candidates able to bid (the appetite test)."""
+BID_ROWS = (0, 2, 3, 5, 6)
+"""Drawn for the bids made: panel, margin, ambition, delivery, lottery."""
 
 
 # --------------------------------------------------------------------------- bid rules

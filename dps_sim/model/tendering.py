@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import procurement as proc
-from .bids import (INTEREST_ROW, MIN_REACH_SHARE, NOISE_ROWS, assessed_quality, bid_cost, bid_terms,
+from .bids import (APPETITE_ROW, BID_ROWS, INTEREST_ROW, MIN_REACH_SHARE, assessed_quality, bid_cost, bid_terms,
                    interest_threshold, learn, pay_bid_costs, spare_and_turnover, win_chance_estimate)
 from .consortia import consortium_bids
 from .market import OPEN_ENDED, Market
@@ -91,23 +91,63 @@ def call_off(mk: Market, needs: list[int], m: int, day: float) -> Lots:
     return lots
 
 
-def pairs(mk: Market, lots: Lots, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """The lots × candidates table: (lot index, organisation) for every candidate serving each lot's district."""
+SLACK = 1e-9
+"""Relative margin by which the screen of :func:`pairs` errs on the side of keeping a pair."""
+
+
+def pairs(mk: Market, lots: Lots, k: int, caps: tuple[np.ndarray, np.ndarray], bonded: np.ndarray
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """The lots × candidates table: (lot index, organisation) for the candidates that could take each lot.
+
+    A candidate serves the lot's district (or the whole county) and the lot's value is within
+    its cap: ``caps`` holds each organisation's largest lot value for an unbonded and for a
+    bonded lot (from capacity, turnover and cash; -inf for one that cannot bid at all),
+    ``bonded`` which lots need a bond. Organisations are sorted by cap once a round, so each
+    lot's candidates are a prefix of its district's list: the table never holds the
+    organisations that could not take a lot. The exact rules are then applied to the pairs
+    (:func:`take_bids`); the screen only keeps a superset (``SLACK``).
+    """
     P = mk.P
     base = round_candidates(mk, k)
     cw = P.county_wide[:k]
-    county = np.flatnonzero(base & cw)
-    local = np.flatnonzero(base & ~cw)
-    local = local[np.argsort(P.district[local], kind="stable")]
-    bounds = np.searchsorted(P.district[local], np.arange(mk.s.market.districts + 1))
+    D = mk.s.market.districts
+    county_code = np.where(cw, D, P.district[:k].astype(np.int64))     # county-wide organisations as district D
+    lists = []
+    for cap in caps:
+        idx = np.flatnonzero(base & (cap > -np.inf))
+        idx = idx[np.lexsort((-cap[idx], county_code[idx]))]          # by district, largest cap first
+        lists.append((idx, -cap[idx], np.searchsorted(county_code[idx], np.arange(D + 2))))
     parts, counts = [], []
-    for d in lots.district.tolist():
-        seg = local[bounds[d]:bounds[d + 1]]
-        parts += (seg, county)
-        counts.append(len(seg) + len(county))
+    for i, (d, v, b) in enumerate(zip(lots.district.tolist(), (lots.value * (1 - SLACK)).tolist(), bonded.tolist())):
+        idx, neg, bounds = lists[1 if b else 0]
+        for lo, hi in ((bounds[d], bounds[d + 1]), (bounds[D], bounds[D + 1])):
+            n = int(np.searchsorted(neg[lo:hi], -v, side="right"))
+            parts.append(idx[lo:lo + n])
+            counts.append(n)
     org = np.concatenate(parts) if parts else np.zeros(0, np.int64)
-    at = np.repeat(np.arange(len(lots)), counts)
+    at = np.repeat(np.repeat(np.arange(len(lots)), 2), counts)
     return at, org
+
+
+def lot_caps(mk: Market, k: int, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each organisation's largest lot value it could bid for, unbonded and bonded (-inf: no bid at all).
+
+    From the rules of :func:`take_bids`: spare capacity for half the lot, turnover of
+    ``min_turnover_multiple`` times its value, cash for the bid and any bond collateral.
+    """
+    s, P = mk.s, mk.P
+    pb = s.contracts.performance_bond
+    spare, turnover = spare_and_turnover(mk, slice(0, k))
+    mult = s.procurement.admission.min_turnover_multiple
+    cap = np.minimum(2.0 * spare, turnover / mult if mult > 0 else np.inf)
+    headroom = P.cash[:k] - cost - mk.floor(slice(0, k))
+    cap = np.where(headroom >= 0, cap, -np.inf) * (1 + SLACK)
+    per_value = pb.fraction * pb.collateral_share
+    if per_value <= 0:
+        return cap, cap
+    bond_cap = np.minimum(cap, np.maximum(headroom, 0) / per_value * (1 + SLACK))
+    waived = s.support.bond_waiver & ~P.private[:k]
+    return cap, np.where(waived | (cap == -np.inf), cap, bond_cap)
 
 
 def take_bids(mk: Market, lots: Lots, m: int) -> tuple[Bids, list[Team]]:
@@ -121,27 +161,36 @@ def take_bids(mk: Market, lots: Lots, m: int) -> tuple[Bids, list[Team]]:
     """
     s, P = mk.s, mk.P
     beh, pb = s.behaviour, s.contracts.performance_bond
-    at, org = pairs(mk, lots, mk.entered[m])
-    keys = lots.key[at]
-    fit = keyed_normals(keys, org, (INTEREST_ROW,))[0]         # how well the lot fits (lower: better)
-    interested = fit < interest_threshold(beh.lot_interest)
-    at, org, keys, fit = at[interested], org[interested], keys[interested], fit[interested]
-    value, length = lots.value[at], lots.length[at]
-    z = keyed_normals(keys, org, NOISE_ROWS)
-    spare, turnover = spare_and_turnover(mk, org)
+    k = mk.entered[m]
+    # conditions that need no noise first, from each organisation's state at the call-off
+    spare_o, turnover_o = spare_and_turnover(mk, slice(0, k))
+    pages = proc.tender_pages(s.procurement, s.support.paperwork_reduction)
+    cost_o = bid_cost(pages, P.skill[:k], beh)
+    bonded_lot = np.zeros(len(lots), bool)
+    if s.procurement.route != "grant" and pb.threshold is not None:
+        bonded_lot = lots.value >= pb.threshold
+    at, org = pairs(mk, lots, k, lot_caps(mk, k, cost_o), bonded_lot)
+    value = lots.value[at]
+    spare, turnover = spare_o[org], turnover_o[org]
     ok = (spare >= MIN_REACH_SHARE * value) & proc.meets_turnover(turnover, value, s.procurement.admission.min_turnover_multiple)
     collateral = np.zeros(len(at))
     if s.procurement.route != "grant" and pb.threshold is not None:
         bonded = (value >= pb.threshold) & ~(s.support.bond_waiver & ~P.private[org])
         collateral[bonded] = pb.fraction * value[bonded] * pb.collateral_share
-    skill = P.skill[org]
-    pages = proc.tender_pages(s.procurement, s.support.paperwork_reduction)
-    cost = bid_cost(pages, skill, beh)
+    cost = cost_o[org]
     cash, floor = P.cash[org], mk.floor(org)
     ok &= cash - cost - collateral >= floor
+    # then interest, drawn only for the pairs that could bid (keyed rows do not depend on who else is drawn)
+    w = np.flatnonzero(ok)
+    fit = keyed_normals(lots.key[at[w]], org[w], (INTEREST_ROW,))[0]   # how well the lot fits (lower: better)
+    interested = fit < interest_threshold(beh.lot_interest)
+    w, fit = w[interested], fit[interested]
+    at, org, keys, value, length = at[w], org[w], lots.key[at[w]], value[w], lots.length[at[w]]
+    spare, collateral, cost, cash, floor = spare[w], collateral[w], cost[w], cash[w], floor[w]
+    skill = P.skill[org]
     gain = win_chance_estimate(skill, beh) * beh.contract_value_share * value * length / 12.0
-    ok &= gain * np.exp(beh.appetite_sd * z[1]) >= cost
-    c = np.flatnonzero(ok)
+    appetite = keyed_normals(keys, org, (APPETITE_ROW,))[0]
+    c = np.flatnonzero(gain * np.exp(beh.appetite_sd * appetite) >= cost)
     c = c[np.lexsort((fit[c], cost[c] - gain[c], org[c]))]           # per organisation, best net gain first
     oc = org[c]
     first = np.ones(len(c), bool)
@@ -151,19 +200,21 @@ def take_bids(mk: Market, lots: Lots, m: int) -> tuple[Bids, list[Team]]:
     spent = np.cumsum(cost[c])
     spent -= (spent - cost[c])[start]                                  # this round's bid costs so far, this one included
     keep = (rank < s.procurement.competitions.max_bids_per_round) & (cash[c] - spent - collateral[c] >= floor[c])
-    b = np.sort(c[keep])                                               # back to lot order
+    b = c[keep]
+    b = b[np.lexsort((org[b], P.county_wide[org[b]], at[b]))]          # lot order; local bidders first
     who = org[b]
     pay_bid_costs(mk, who, cost[b])
+    z = keyed_normals(keys[b], who, BID_ROWS)                         # panel, margin, ambition, delivery, lottery
     full = P.full_cost[who]
-    margin = np.where(full, beh.margin_mean + 0.05, beh.margin_mean - 0.05) + beh.margin_sd * z[2, b]
+    margin = np.where(full, beh.margin_mean + 0.05, beh.margin_mean - 0.05) + beh.margin_sd * z[1]
     margin = np.minimum(np.maximum(margin, -0.12), 0.4)
-    ambition = np.minimum(np.maximum(1.05 + 0.15 * (skill[b] - 0.5) + beh.ambition_sd * z[3, b], 0.8), 1.4)
+    ambition = np.minimum(np.maximum(1.05 + 0.15 * (skill[b] - 0.5) + beh.ambition_sd * z[2], 0.8), 1.4)
     unit_cost = P.cost_per_user[who]  # before inflation; bids price in today's costs
     terms = bid_terms(value[b], lots.reach[at[b]], spare[b], unit_cost * mk.cost_factor, margin, ambition)
     quality = P.quality[who]
     bids = Bids(at=at[b], who=who, price=terms.price, reach=terms.reach, valid=terms.valid,
-                panel=assessed_quality(quality, skill[b], z[0, b], beh), quality=quality, unit_cost=unit_cost,
-                delivery_z=z[5, b], lottery_z=z[6, b])
+                panel=assessed_quality(quality, skill[b], z[0], beh), quality=quality, unit_cost=unit_cost,
+                delivery_z=z[3], lottery_z=z[4])
     learn(mk, who)
     teams: list[Team] = []
     if s.support.consortia and s.procurement.route != "grant":

@@ -104,3 +104,19 @@ def test_an_organisation_best_on_more_lots_than_it_can_hold_wins_the_largest():
     assert C.n == 1                                   # capacity for one of them only
     assert C.need[0] == lots.need[np.argmax(lots.value)]
     assert mk.counters["failed_competitions"] == 2
+
+
+@pytest.mark.parametrize("name, policy", [("kent_youth_dps.yaml", "baseline"), ("bromley_well.yaml", "baseline"),
+                                          ("bromley_dv_vawg.yaml", "baseline")])
+def test_the_candidate_screen_drops_no_one_the_rules_would_let_bid(name, policy, monkeypatch):
+    """The cap screen of tendering.pairs only saves work: with no screen at all, the same run."""
+    sc = resolve_policy(load_scenario(SCENARIOS / name), policy)
+    sc = sc.model_copy(update={"horizon_months": min(sc.horizon_months, 36)})
+    screened = simulate(sc, np.random.SeedSequence(5), "all")
+    everyone = lambda mk, k, cost: (np.full(k, np.inf), np.full(k, np.inf))  # noqa: E731
+    monkeypatch.setattr(tendering, "lot_caps", everyone)
+    unscreened = simulate(sc, np.random.SeedSequence(5), "all")
+    np.testing.assert_array_equal(_awards(screened), _awards(unscreened))
+    np.testing.assert_array_equal(screened.providers.cash, unscreened.providers.cash)
+    for col in ("kind", "provider", "lot", "amount"):
+        np.testing.assert_array_equal(screened.events[col], unscreened.events[col])

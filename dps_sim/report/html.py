@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from html import escape
 
-from .content import RenderedChart, ReportContent, Table
+from .document import RenderedChart, ReportContent, Table
 
 CSS = """
 :root { --ink: #222; --muted: #555; --rule: #d9d9d9; --accent: #0072B2; }

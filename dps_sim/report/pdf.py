@@ -15,7 +15,7 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 from PIL import Image
 
-from .content import RenderedChart, ReportContent, Table
+from .document import RenderedChart, ReportContent, Table
 from .style import INK, OKABE_ITO
 
 A4 = (8.27, 11.69)

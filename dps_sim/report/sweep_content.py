@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from .content import RenderedChart, ReportContent, Table, number, provenance, scenario_paragraphs
+from .document import RenderedChart, ReportContent, Table, number, provenance, scenario_paragraphs
 from .data import ResultsFolder
 from .style import param_label
 from .sweep_charts import param_unit, parameters, ranked, sweep_kpis

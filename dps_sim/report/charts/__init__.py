@@ -9,8 +9,9 @@ the tables it needs are missing. Colour means policy throughout, the baseline in
 
 from __future__ import annotations
 
-from .base import (BASELINE_LW, HIGH_Q, LOW_Q, NICE_STEPS, Chart, ChartFunction, bands_present, compact_label,
-                   horizon_ticks, label_bottom_row, policy_index, policy_legend, quantile_band, thousands, tick_label)
+from ..figdata import HIGH_Q, LOW_Q, quantile_band
+from .base import (BASELINE_LW, NICE_STEPS, Chart, ChartFunction, bands_present, compact_label,
+                   horizon_ticks, label_bottom_row, policy_index, policy_legend, thousands, tick_label)
 from .kpis import kpi_comparison, kpi_phrase_over
 from .market import CLOSED, bids_per_lot, closed_lots, period_months, periodic_bids_per_lot, providers_over_time
 from .reserves import RESERVE_Q, RESERVE_TICKS, reserves_end

@@ -19,9 +19,6 @@ from ...scenario.schema import SIZE_BANDS
 from ..data import ResultsFolder
 from ..style import INK, policy_colour, policy_style, humanise
 
-LOW_Q, HIGH_Q = 0.05, 0.95
-"""Quantiles of the shaded band across replications (a 90% band)."""
-
 BASELINE_LW = 4.0
 """The baseline's line is drawn first and wider, so it shows around policies that follow it exactly."""
 
@@ -72,12 +69,6 @@ def thousands(ax: Axes, axis: str = "y", prefix: str = "") -> None:
 def policy_index(data: ResultsFolder, policy: str) -> int:
     """Position of a policy in the folder's order (fixes its colour)."""
     return data.policies.index(policy) if policy in data.policies else len(data.policies)
-
-
-def quantile_band(df: pd.DataFrame, by: str, column: str) -> pd.DataFrame:
-    """Median and 90% band of ``column`` across replications, for each value of ``by``."""
-    g = df.groupby(by)[column]
-    return pd.DataFrame({"median": g.median(), "low": g.quantile(LOW_Q), "high": g.quantile(HIGH_Q)})
 
 
 def policy_legend(fig: Figure | SubFigure, data: ResultsFolder, policies: list[str], kind: str = "line",

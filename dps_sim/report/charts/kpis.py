@@ -10,30 +10,26 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
-from ..data import BASELINE, ResultsFolder, has_differences, kpi_summary
+from ..data import ResultsFolder
+from ..figdata import kpi_intervals
 from ..style import INK, MARKERS, add_titles, balanced_wrap, humanise, new_figure, policy_colour
-from ..text import HEADLINE_KPIS, kpi_scale, kpi_title, kpi_unit, phrase, spans_zero
+from ..text import HEADLINE_KPIS, kpi_title, kpi_unit, phrase
 from .base import NICE_STEPS, Chart, _all_zero, _errorbar_x, _short, policy_index, thousands
 
 
 # -- 1. headline KPIs ------------------------------------------------------------------------
 def kpi_comparison(data: ResultsFolder) -> Chart | None:
     """Paired differences from the baseline with 95% intervals (compare), or means (run)."""
-    summary = kpi_summary(data)
-    kpis = [k for k in HEADLINE_KPIS if k in set(summary["kpi"])]
-    if not kpis:
+    iv = kpi_intervals(data, HEADLINE_KPIS)
+    if iv is None:
         return None
-    diffs = has_differences(summary)
-    policies = [p for p in data.policies if p in set(summary["policy"]) and not (diffs and p == BASELINE)]
-    if not policies:
-        return None
+    kpis, policies, diffs = iv.kpis, iv.policies, iv.diffs
     ncols = 2
     nrows = math.ceil(len(kpis) / ncols)
     fig, body = new_figure(14, 1.6 + nrows * (0.55 * len(policies) + 1.5))
     axes = body.subplots(nrows, ncols, sharey=True, squeeze=False).ravel()
-    table = summary.set_index(["policy", "kpi"])
     for ax, kpi in zip(axes, kpis):
-        _kpi_panel(ax, data, table, kpi, policies, diffs)
+        _kpi_panel(ax, data, iv.rows[iv.rows["kpi"] == kpi], kpi, policies, diffs)
     for ax in axes[len(kpis):]:
         ax.set_visible(False)
     labels = [balanced_wrap(humanise(p), 22) for p in policies]
@@ -56,25 +52,24 @@ def kpi_comparison(data: ResultsFolder) -> Chart | None:
     return Chart("kpi_comparison", title, caption, fig)
 
 
-def _kpi_panel(ax: Axes, data: ResultsFolder, table: pd.DataFrame, kpi: str, policies: list[str], diffs: bool) -> None:
-    """One KPI: a dot and 95% interval per policy."""
-    scale = kpi_scale(kpi)
-    cols = ("diff", "diff_ci_low", "diff_ci_high") if diffs else ("mean", "ci_low", "ci_high")
+def _kpi_panel(ax: Axes, data: ResultsFolder, rows: pd.DataFrame, kpi: str, policies: list[str], diffs: bool) -> None:
+    """One KPI: a dot and 95% interval per policy (``rows``: this KPI's rows of :class:`KpiIntervals`)."""
     shown: list[float] = []
+    by_policy = rows.set_index("policy")
     for y, policy in enumerate(policies):
-        if (policy, kpi) not in table.index:
+        if policy not in by_policy.index:
             continue
-        x, lo, hi = (float(table.loc[(policy, kpi), c]) * scale for c in cols)
+        x, lo, hi = (float(by_policy.loc[policy, c]) for c in ("value", "low", "high"))
         shown += [x, lo, hi]
         i = policy_index(data, policy)
-        hollow = diffs and spans_zero(lo, hi)
+        hollow = diffs and not bool(by_policy.loc[policy, "clear"])
         ax.errorbar([x], [y], xerr=_errorbar_x(x, lo, hi), fmt=MARKERS[i % len(MARKERS)], color=policy_colour(i),
                     mfc="white" if hollow else policy_colour(i), mew=2, ms=10, capsize=6, elinewidth=2.2,
                     label=humanise(policy))
     unit = kpi_unit(kpi)
     title = kpi_title(kpi)
-    if diffs and (BASELINE, kpi) in table.index:
-        base = float(table.loc[(BASELINE, kpi), "mean"]) * scale
+    base = float(rows["baseline"].iloc[0]) if len(rows) else math.nan
+    if diffs and math.isfinite(base):
         title += f"\n(baseline average {_short(base, unit)})"
         ax.axvline(0, color=INK, lw=1.2)
     ax.set_title(title, loc="left")
@@ -86,7 +81,6 @@ def _kpi_panel(ax: Axes, data: ResultsFolder, table: pd.DataFrame, kpi: str, pol
     if _all_zero(shown):
         ax.set_xlim(-1, 1)  # every policy the same as the baseline: a readable axis around 0
     thousands(ax, "x", "£" if unit.startswith("£") else "")
-
 
 
 def kpi_phrase_over(kpi: str) -> bool:

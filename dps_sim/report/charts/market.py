@@ -11,8 +11,9 @@ from matplotlib.ticker import MaxNLocator
 
 from ..data import ResultsFolder
 from ..style import BAND_ALPHA, MARKERS, add_titles, humanise, new_figure, policy_colour, policy_style
-from .base import (BASELINE_LW, HIGH_Q, LOW_Q, NICE_STEPS, Chart, bands_present, horizon_ticks, label_bottom_row,
-                   policy_index, policy_legend, quantile_band, thousands)
+from .base import (BASELINE_LW, NICE_STEPS, Chart, bands_present, horizon_ticks, label_bottom_row,
+                   policy_index, policy_legend, thousands)
+from ..figdata import HIGH_Q, LOW_Q, metric_band
 
 
 # -- 2. providers active over time ----------------------------------------------------------
@@ -36,7 +37,7 @@ def providers_over_time(data: ResultsFolder) -> Chart | None:
     for ax, (label, column) in zip(axes, panels):
         for k, policy in enumerate(policies):
             i = policy_index(data, policy)
-            band = quantile_band(ts[ts["policy"] == policy], "month", column)
+            band = metric_band(ts, policy, column)
             if k == 0:
                 ax.fill_between(band.index, band["low"], band["high"], color="#999999", alpha=0.3, lw=0,
                                 label="90% of replications")

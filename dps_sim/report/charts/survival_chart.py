@@ -10,10 +10,9 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import FixedLocator, FuncFormatter
 
-from ...scenario.schema import SIZE_BANDS
 from ..data import ResultsFolder
 from ..style import add_titles, humanise, new_figure, policy_colour, policy_style
-from ..survival import durations, kaplan_meier
+from ..figdata import survival_curves
 from ..text import period
 from .base import BASELINE_LW, Chart, horizon_ticks, label_bottom_row, policy_index, policy_legend
 
@@ -23,16 +22,10 @@ def survival(data: ResultsFolder) -> Chart | None:
     """Kaplan–Meier survival in the market by size band: a panel per band, a curve per policy, the
     first policy's (the baseline's) 95% interval shaded.
     """
-    prov = data.providers
-    if prov is None or prov.empty or not {"entry_month", "exit_month", "size_band"} <= set(prov.columns):
+    sc = survival_curves(data)
+    if sc is None:
         return None
-    horizon = data.horizon_months or int(prov["exit_month"].max()) + 1
-    prov = prov.join(durations(prov, horizon))
-    bands = [b for b in SIZE_BANDS if b in set(prov["size_band"])]
-    policies = [p for p in data.policies if p in set(prov["policy"])] or [str(p) for p in pd.unique(prov["policy"])]
-    curves = {(str(p), str(b)): kaplan_meier(g["duration"], g["exited"])
-              for (p, b), g in prov.groupby(["policy", "size_band"], sort=False)}
-    counts = prov.groupby("size_band").size() / max(len(policies), 1)
+    horizon, bands, policies, curves, counts = sc.horizon, sc.bands, sc.policies, sc.curves, sc.counts
     several = len(policies) > 1
     ncols = 3 if len(bands) > 4 else 2 if len(bands) > 1 else 1
     nrows = math.ceil(len(bands) / ncols)

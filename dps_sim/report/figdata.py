@@ -11,7 +11,6 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from ..scenario.schema import SIZE_BANDS
@@ -150,8 +149,3 @@ def binned_medians(x: pd.Series, y: pd.Series, most: int = 10) -> pd.Series:
         return pd.Series(dtype=float)
     groups = pd.qcut(x[ok].rank(method="first"), bins, labels=False)
     return pd.Series(y[ok].groupby(groups).median().to_numpy(), index=x[ok].groupby(groups).median().to_numpy())
-
-
-def finite(values: np.ndarray | pd.Series | list[float]) -> list[float | None]:
-    """Values as a JSON-safe list: NaN and infinities become None."""
-    return [float(v) if v is not None and math.isfinite(float(v)) else None for v in np.asarray(values, dtype=float)]

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from ..metrics import KPI_NAMES
 from .data import BASELINE, ResultsFolder, has_differences, kpi_summary
 from .document import RenderedChart, ReportContent, Table, number, provenance, scenario_facts, scenario_paragraphs
 from .style import humanise
-from .text import (HEADLINE_KPIS, fmt_interval, fmt_value, kpi_description, kpi_scale, kpi_unit,
+from .glossary import GLOSSARY, better, verdict
+from .text import (HEADLINE_KPIS, fmt_interval, fmt_value, kpi_scale, kpi_title, kpi_unit,
                    interval_decimals, mean_clause, overlay_changes, period, policy_sentence, spans_zero)
 
 __all__ = ["RenderedChart", "ReportContent", "Table", "compose", "number", "provenance", "scenario_facts",
@@ -33,7 +36,8 @@ def compose(data: ResultsFolder, charts: list[RenderedChart]) -> ReportContent:
         title=title, subtitle=data.caption, question=question(data, diffs), scenario=scenario_paragraphs(data),
         policies_heading="The policies compared" if diffs else "The policy simulated",
         policies=policy_descriptions(data), findings=findings(data, summary, diffs), charts=charts,
-        tables=results_tables(data, summary, diffs), notes=method_notes(data, diffs), provenance=provenance(data))
+        tables=results_tables(data, summary, diffs), notes=method_notes(data, diffs), provenance=provenance(data),
+        glossary=list(GLOSSARY))
 
 
 def question(data: ResultsFolder, diffs: bool) -> str:
@@ -80,49 +84,70 @@ def findings(data: ResultsFolder, summary: pd.DataFrame, diffs: bool) -> list[st
     return out
 
 
+POLICIES_PER_TABLE = 3
+"""Policies side by side in one comparison table (more would squeeze the columns)."""
+
+
 def results_tables(data: ResultsFolder, summary: pd.DataFrame, diffs: bool) -> list[Table]:
-    """Tables with 95% intervals: averages (run), or each policy against the baseline (compare)."""
+    """Tables with 95% intervals, a row per result: the average (run), or the baseline's average and each
+    policy's paired difference from it, up to three policies a table (compare)."""
     kpis = [k for k in (*HEADLINE_KPIS, *[k for k in KPI_NAMES if k not in HEADLINE_KPIS]) if k in set(summary["kpi"])]
     table = summary.set_index(["policy", "kpi"])
     if not diffs:
         p = data.policies[0] if data.policies else str(summary["policy"].iloc[0])
-        rows = [[kpi_description(k), kpi_unit(k), *_mean_cells(table, p, k)] for k in kpis if (p, k) in table.index]
+        rows = [[kpi_title(k), _unit(k), better(k) or "—", _mean_ci(table.loc[(p, k)], k).replace("\n", " ")]
+                for k in kpis if (p, k) in table.index]
         return [Table(f"Results of policy '{humanise(p)}' (average over {data.replications} replications)",
-                      ["Result", "Unit", "Average", "95% CI"], rows)]
+                      ["Result", "Unit", "Better if", "Average (95% CI), in the row's unit"], rows,
+                      "Better if: which direction is better for the result ('—': neither in itself).")]
+    others = [p for p in data.policies if p != BASELINE]
+    groups = [others[i:i + POLICIES_PER_TABLE] for i in range(0, len(others), POLICIES_PER_TABLE)]
     tables = []
-    for p in data.policies:
-        if p == BASELINE:
-            continue
+    for n, group in enumerate(groups, 1):
         rows = []
         for k in kpis:
-            if (p, k) not in table.index or (BASELINE, k) not in table.index:
+            if (BASELINE, k) not in table.index or not any((p, k) in table.index for p in group):
                 continue
-            base, pol = table.loc[(BASELINE, k)], table.loc[(p, k)]
-            rows.append([kpi_description(k), kpi_unit(k), _mean_ci(base, k), _mean_ci(pol, k), _diff_ci(pol, k),
-                         "no" if spans_zero(float(pol["diff_ci_low"]), float(pol["diff_ci_high"])) else "yes"])
-        tables.append(Table(f"{humanise(p)} compared with the baseline",
-                            ["Result", "Unit", "Baseline (95% CI)", f"{humanise(p)} (95% CI)",
-                             "Difference (95% CI)", "Clear difference?"], rows,
-                            "Differences are paired: replication r of each policy meets the same market and shocks."))
+            cells = [_diff_ci(table.loc[(p, k)], k) if (p, k) in table.index else "n/a" for p in group]
+            rows.append([kpi_title(k), _unit(k), better(k) or "—", _mean_ci(table.loc[(BASELINE, k)], k), *cells])
+        part = f" ({n} of {len(groups)})" if len(groups) > 1 else ""
+        tables.append(Table(f"Each policy compared with the baseline{part}",
+                            ["Result", "Unit", "Better if", "Baseline average (95% CI), in the row's unit",
+                             *[f"{humanise(p)}: difference (95% CI), in the row's unit" for p in group]], rows,
+                            "Differences are paired: replication r of each policy meets the same market and shocks. "
+                            "'better' or 'worse': the 95% interval excludes zero; 'no clear difference': it includes "
+                            "zero. Shares are in %, their differences in percentage points (pp)."))
     return tables
 
 
-def _mean_cells(table: pd.DataFrame, p: str, k: str) -> list[str]:
-    r = table.loc[(p, k)]
-    d = interval_decimals(*(float(r[c]) * kpi_scale(k) for c in ("mean", "ci_low", "ci_high")))
-    return [fmt_value(float(r["mean"]), k, d), fmt_interval(float(r["ci_low"]), float(r["ci_high"]), k, d)]
+def _unit(k: str) -> str:
+    """The unit a table row is in ('%' for shares)."""
+    return kpi_unit(k) or "—"
 
 
 def _mean_ci(r: pd.Series, k: str) -> str:
+    """'4.7' over '(95% CI 3.9 to 5.5)', the lines of one table cell."""
     d = interval_decimals(*(float(r[c]) * kpi_scale(k) for c in ("mean", "ci_low", "ci_high")))
-    return f"{fmt_value(float(r['mean']), k, d)} ({fmt_interval(float(r['ci_low']), float(r['ci_high']), k, d)})"
+    m, lo, hi = (float(r[c]) for c in ("mean", "ci_low", "ci_high"))
+    top = _top(m, lo, hi)
+    return f"{fmt_value(m, k, d, top=top)}\n({fmt_interval(lo, hi, k, d, top=top)})"
 
 
 def _diff_ci(r: pd.Series, k: str) -> str:
+    """'+4.1, worse' over '(+3.0 to +5.2)': the paired difference, its verdict and its 95% interval."""
     vals = [float(r[c]) for c in ("diff", "diff_ci_low", "diff_ci_high")]
     d = interval_decimals(*(v * kpi_scale(k) for v in vals))
-    return (f"{fmt_value(vals[0], k, d, signed=True)} "
-            f"({fmt_interval(vals[1], vals[2], k, d, signed=True)})")
+    if all(v == 0 for v in vals):
+        return "0, no difference\n(the same in every replication)"
+    word = verdict(k, vals[0], not spans_zero(vals[1], vals[2]))
+    top = _top(*vals)
+    return (f"{fmt_value(vals[0], k, d, signed=True, top=top)}, {word}\n"
+            f"({fmt_interval(vals[1], vals[2], k, d, signed=True, top=top)})")
+
+
+def _top(*values: float) -> float:
+    """The largest finite magnitude (sets one money style for a value and its interval)."""
+    return max((abs(v) for v in values if math.isfinite(v)), default=0.0)
 
 
 def method_notes(data: ResultsFolder, diffs: bool) -> list[str]:

@@ -56,6 +56,7 @@ class ReportContent:
     tables: list[Table]
     notes: list[str] = field(default_factory=list)
     provenance: list[tuple[str, str]] = field(default_factory=list)
+    glossary: list[tuple[str, str]] = field(default_factory=list)
 
 
 def scenario_paragraphs(data: ResultsFolder) -> list[str]:

@@ -75,8 +75,9 @@ def interval_text(kpi: str, value: float, low: float, high: float, signed: bool)
     """'−£55.5k (95% CI −£63.1k to −£47.9k)' from display-unit values (shares in %), as the report writes it."""
     scale = kpi_scale(kpi)
     d = interval_decimals(value, low, high)
-    return (f"{fmt_value(value / scale, kpi, d, signed=signed)} "
-            f"(95% CI {fmt_interval(low / scale, high / scale, kpi, d, signed=signed)})")
+    top = max((abs(v) for v in (value, low, high) if math.isfinite(v)), default=0.0) / scale
+    return (f"{fmt_value(value / scale, kpi, d, signed=signed, top=top)} "
+            f"(95% CI {fmt_interval(low / scale, high / scale, kpi, d, signed=signed, top=top)})")
 
 
 def intervals_payload(iv: KpiIntervals | None) -> dict[str, Any]:

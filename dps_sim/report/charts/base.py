@@ -17,6 +17,7 @@ from matplotlib.ticker import FuncFormatter
 
 from ...scenario.schema import SIZE_BANDS
 from ..data import ResultsFolder
+from ..text import money
 from ..style import INK, policy_colour, policy_style, humanise
 
 BASELINE_LW = 4.0
@@ -130,6 +131,8 @@ def _short(value: float, unit: str) -> str:
     if not math.isfinite(value):
         return "n/a"
     d = 0 if abs(value) >= 100 else 1 if abs(value) >= 1 else 2
+    if unit.startswith("£"):
+        return money(value)
     text = "0" if value == 0 else f"{value:,.{d}f}"
-    return f"£{text}" if unit.startswith("£") else f"{text}%" if unit == "%" else text
+    return f"{text}%" if unit == "%" else text
 

@@ -12,6 +12,7 @@ from matplotlib.ticker import MaxNLocator
 
 from ..data import ResultsFolder
 from ..figdata import kpi_intervals
+from ..glossary import better_text
 from ..style import INK, MARKERS, add_titles, balanced_wrap, humanise, new_figure, policy_colour
 from ..text import HEADLINE_KPIS, kpi_title, kpi_unit, phrase
 from .base import NICE_STEPS, Chart, _all_zero, _errorbar_x, _short, policy_index, thousands
@@ -69,9 +70,12 @@ def _kpi_panel(ax: Axes, data: ResultsFolder, rows: pd.DataFrame, kpi: str, poli
     unit = kpi_unit(kpi)
     title = kpi_title(kpi)
     base = float(rows["baseline"].iloc[0]) if len(rows) else math.nan
+    cue = better_text(kpi)
     if diffs and math.isfinite(base):
-        title += f"\n(baseline average {_short(base, unit)})"
+        title += f"\n(baseline average {_short(base, unit)}; {cue})"
         ax.axvline(0, color=INK, lw=1.2)
+    else:
+        title += f"\n({cue})"
     ax.set_title(title, loc="left")
     diff_unit = "percentage points" if unit == "%" else unit
     ax.set_xlabel(f"Difference from baseline ({diff_unit})" if diffs else f"Average ({unit})")

@@ -13,7 +13,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter
 from ..data import ResultsFolder
 from ..style import add_titles, humanise, new_figure, policy_colour, policy_style
 from ..figdata import survival_curves
-from ..text import period
+from ..text import join_and, period
 from .base import BASELINE_LW, Chart, horizon_ticks, label_bottom_row, policy_index, policy_legend
 
 
@@ -25,7 +25,11 @@ def survival(data: ResultsFolder) -> Chart | None:
     sc = survival_curves(data)
     if sc is None:
         return None
-    horizon, bands, policies, curves, counts = sc.horizon, sc.bands, sc.policies, sc.curves, sc.counts
+    horizon, policies, curves, counts = sc.horizon, sc.policies, sc.curves, sc.counts
+    bands = [b for b in sc.bands if any(float(c["survival"].min()) < 1.0 for (_, band), c in curves.items() if band == b)]
+    stayed = [b for b in sc.bands if b not in bands]
+    if not bands:
+        return None
     several = len(policies) > 1
     ncols = 3 if len(bands) > 4 else 2 if len(bands) > 1 else 1
     nrows = math.ceil(len(bands) / ncols)
@@ -43,11 +47,15 @@ def survival(data: ResultsFolder) -> Chart | None:
     policy_legend(body, data, policies, band=ci)
     shading = f"the {ci.replace(' (baseline)', '')} of the {'baseline' if several else 'estimate'} shaded"
     scale = "Each panel has its own vertical scale, which does not start at zero."
-    title = "How long organisations stay in the market, by income band (Kaplan–Meier)"
+    title = "How long organisations stay in the market, by income band"
+    none_left = (f" No {join_and([humanise(b).lower() for b in stayed])} organisation left the market in any "
+                 f"replication, so {'that band has' if len(stayed) == 1 else 'those bands have'} no panel."
+                 if stayed else "")
     caption = (f"Share of organisations still in the market a given number of months after they entered it, with "
                f"{shading}, pooled over replications; n is the number of organisations. Organisations still "
-               f"trading at the end of the {period(horizon)} are counted up to then (censored). An exit is an "
-               f"insolvency or a closure. {scale}")
+               f"trading at the end of the {period(horizon)} count as staying up to the end, since we cannot see "
+               f"beyond it (the Kaplan–Meier method; statisticians call them 'censored'). An exit is an "
+               f"insolvency or a closure. {scale}{none_left}")
     add_titles(fig, title, data.caption)
     return Chart("survival", title, caption, fig)
 

@@ -43,7 +43,8 @@ def service_gap(data: ResultsFolder) -> Chart | None:
     return _bar_and_cumulative(
         data, "service_gap_days", ("service_gap_days",), cumulative, name="service_gap",
         title="Service gaps: days a needed service went undelivered", right_label="Lot-days without a service so far",
-        caption=("Left: days a commissioned service (a lot) had no provider, summed over lots (lot-days), averaged "
+        caption=("Left: days a commissioned service (a lot) had no provider, added up over lots (lot-days: two lots "
+                 "without a provider for 10 days make 20 lot-days), averaged "
                  "over replications, with its 95% confidence interval. Right: the same total accumulated month by "
                  "month (average across replications, so the last month matches the bar). Gaps arise before a "
                  "first award, after a failed competition and while a failed contract is re-commissioned."))

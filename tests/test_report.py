@@ -440,3 +440,31 @@ def test_report_renders_in_headless_chromium(compare_dir: Path, tmp_path: Path) 
     assert f'data-image-widths="{" ".join(map(str, widths))}"' in dom.stdout  # decoded at their true size
     for name in RUN_CHART_NAMES:
         assert f'id="chart-{name}"' in dom.stdout
+
+
+# -- drawing in parallel ---------------------------------------------------------------------------
+def test_split_work_gives_every_chart_once_in_report_order() -> None:
+    from dps_sim.report.build import split_work
+
+    fns = list(C.RUN_CHARTS)
+    for n in (0, 1, 2, 3):
+        shares = split_work(fns, n)
+        assert sorted(f.__name__ for s in shares for f in s) == sorted(f.__name__ for f in fns)
+        assert all(s == sorted(s, key=fns.index) for s in shares) and len(shares) == min(n + 1, len(fns))
+
+
+def test_helper_processes_draw_the_same_charts(compare_dir: Path, tmp_path: Path, monkeypatch) -> None:
+    """Charts drawn by a helper process are byte-identical to those drawn here; a helper that fails
+    leaves its charts to this process."""
+    from dps_sim.report import build, draw
+
+    data = ResultsFolder.open(compare_dir)
+    alone = {c.name: c.png for c in build.render_charts(data, workers=1)}
+    shared = {c.name: c.png for c in build.render_charts(data, workers=2)}
+    assert list(shared) == list(RUN_CHART_NAMES) and shared == alone
+    monkeypatch.setattr(draw, "start_helper", lambda folder, names: subprocess.Popen(
+        ["python3", "-c", "import sys; sys.exit(3)"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    monkeypatch.setattr(build, "start_helper", draw.start_helper)
+    with pytest.warns(UserWarning, match="chart helper failed"):
+        fallback = {c.name: c.png for c in build.render_charts(data, workers=2)}
+    assert fallback == alone

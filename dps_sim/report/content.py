@@ -91,7 +91,8 @@ POLICIES_PER_TABLE = 3
 def results_tables(data: ResultsFolder, summary: pd.DataFrame, diffs: bool) -> list[Table]:
     """Tables with 95% intervals, a row per result: the average (run), or the baseline's average and each
     policy's paired difference from it, up to three policies a table (compare)."""
-    kpis = [k for k in (*HEADLINE_KPIS, *[k for k in KPI_NAMES if k not in HEADLINE_KPIS]) if k in set(summary["kpi"])]
+    present = set(summary["kpi"].unique())
+    kpis = [k for k in (*HEADLINE_KPIS, *[k for k in KPI_NAMES if k not in HEADLINE_KPIS]) if k in present]
     table = summary.set_index(["policy", "kpi"])
     if not diffs:
         p = data.policies[0] if data.policies else str(summary["policy"].iloc[0])

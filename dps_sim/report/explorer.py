@@ -72,7 +72,7 @@ def kpi_info(kpi: str) -> dict[str, Any]:
 
 
 def interval_text(kpi: str, value: float, low: float, high: float, signed: bool) -> str:
-    """'−£55.5k (95% CI −£63.1k to −£47.9k)' from display-unit values (shares in %), as the report writes it."""
+    """'−£55.5k (95% CI −£63.1k to −£47.9k)' from display-unit values (shares in %), as the report says it."""
     scale = kpi_scale(kpi)
     d = interval_decimals(value, low, high)
     top = max((abs(v) for v in (value, low, high) if math.isfinite(v)), default=0.0) / scale
@@ -102,7 +102,7 @@ def timeseries_payload(data: ResultsFolder) -> dict[str, Any] | None:
     if ts is None or ts.empty:
         return None
     months = sorted(int(m) for m in pd.unique(ts["month"]))
-    policies = [p for p in data.policies if p in set(ts["policy"])]
+    policies = [p for p in data.policies if p in set(ts["policy"].unique())]
     metrics = timeseries_metrics(ts)
     series: dict[str, dict[str, Any]] = {m: {} for m in metrics}
     for p in policies:

@@ -38,10 +38,10 @@ class KpiIntervals:
 def kpi_intervals(data: ResultsFolder, kpis: list[str] | tuple[str, ...]) -> KpiIntervals | None:
     """The intervals of the listed KPIs that the summary holds (None when there are none)."""
     summary = kpi_summary(data)
-    present = set(summary["kpi"])
+    present = set(summary["kpi"].unique())
     kpis = [k for k in kpis if k in present]
     diffs = has_differences(summary)
-    policies = [p for p in data.policies if p in set(summary["policy"]) and not (diffs and p == BASELINE)]
+    policies = [p for p in data.policies if p in set(summary["policy"].unique()) and not (diffs and p == BASELINE)]
     if not kpis or not policies:
         return None
     table = summary.set_index(["policy", "kpi"])
@@ -73,7 +73,8 @@ def metric_band(ts: pd.DataFrame, policy: str, column: str) -> pd.DataFrame:
 
 def timeseries_metrics(ts: pd.DataFrame) -> list[str]:
     """The numeric metric columns of timeseries.parquet (not policy, replication or month)."""
-    return [c for c in ts.columns if c not in ("policy", "replication", "month") and pd.api.types.is_numeric_dtype(ts[c])]
+    return [c for c in ts.columns
+            if c not in ("policy", "replication", "month") and pd.api.types.is_numeric_dtype(ts[c])]
 
 
 # -- survival ---------------------------------------------------------------------------------
@@ -97,8 +98,9 @@ def survival_curves(data: ResultsFolder) -> SurvivalCurves | None:
         return None
     horizon = data.horizon_months or int(prov["exit_month"].max()) + 1
     prov = prov.join(durations(prov, horizon))
-    bands = [b for b in SIZE_BANDS if b in set(prov["size_band"])]
-    policies = [p for p in data.policies if p in set(prov["policy"])] or [str(p) for p in pd.unique(prov["policy"])]
+    bands = [b for b in SIZE_BANDS if b in set(prov["size_band"].unique())]
+    present = [str(p) for p in pd.unique(prov["policy"])]
+    policies = [p for p in data.policies if p in present] or present
     curves = {(str(p), str(b)): kaplan_meier(g["duration"].to_numpy(), g["exited"].to_numpy())
               for (p, b), g in prov.groupby(["policy", "size_band"], sort=False)}
     counts = (prov.groupby("size_band").size() / max(len(policies), 1)).to_dict()

@@ -33,7 +33,7 @@ def providers_over_time(data: ResultsFolder) -> Chart | None:
     nrows = math.ceil(len(panels) / ncols)
     fig, body = new_figure(5.0 * ncols + 0.5, 3.6 * nrows + 2.0)
     axes = body.subplots(nrows, ncols, sharex=True, squeeze=False).ravel()
-    policies = [p for p in data.policies if p in set(ts["policy"])]
+    policies = [p for p in data.policies if p in set(ts["policy"].unique())]
     for ax, (label, column) in zip(axes, panels):
         for k, policy in enumerate(policies):
             i = policy_index(data, policy)
@@ -72,7 +72,7 @@ def bids_per_lot(data: ResultsFolder) -> Chart | None:
     ts = data.timeseries
     if ts is None or ts.empty or "bids" not in ts or not (CLOSED <= set(ts.columns) or "lots" in ts):
         return None
-    policies = [p for p in data.policies if p in set(ts["policy"])]
+    policies = [p for p in data.policies if p in set(ts["policy"].unique())]
     reference = policies[0] if len(policies) > 1 else None
     shown = policies[1:] if reference else policies
     months = period_months(ts[ts["policy"] == policies[0]])

@@ -30,8 +30,8 @@ def reserves_end(data: ResultsFolder) -> Chart | None:
         return None
     stayed = prov["in_market_end"] if "in_market_end" in prov else prov["exit_month"] < 0
     alive = prov
-    bands = [b for b in SIZE_BANDS if b in set(alive["size_band"])]
-    policies = [p for p in data.policies if p in set(alive["policy"])]
+    bands = [b for b in SIZE_BANDS if b in set(alive["size_band"].unique())]
+    policies = [p for p in data.policies if p in set(alive["policy"].unique())]
     values = alive["reserve_months_end"].dropna()
     if values.empty:
         return None

@@ -26,7 +26,8 @@ def survival(data: ResultsFolder) -> Chart | None:
     if sc is None:
         return None
     horizon, policies, curves, counts = sc.horizon, sc.policies, sc.curves, sc.counts
-    bands = [b for b in sc.bands if any(float(c["survival"].min()) < 1.0 for (_, band), c in curves.items() if band == b)]
+    left = {band for (_, band), c in curves.items() if float(c["survival"].min()) < 1.0}
+    bands = [b for b in sc.bands if b in left]
     stayed = [b for b in sc.bands if b not in bands]
     if not bands:
         return None

@@ -65,11 +65,12 @@ def _bar_and_cumulative(data: ResultsFolder, kpi: str, needs: tuple[str, ...],
     if left is None:
         ax = body.subplots()
         left, right = (ax, None) if not rows.empty else (None, ax)
-    policies = [p for p in data.policies if p in rows.index or (has_ts and p in set(ts["policy"]))]
+    policies = [p for p in data.policies if p in rows.index or (has_ts and p in set(ts["policy"].unique()))]
     if left is not None:
         _mean_bars(left, data, rows, kpi, [p for p in policies if p in rows.index])
     if right is not None:
-        _running_total(right, data, ts, cumulative, [p for p in policies if p in set(ts["policy"])], right_label)
+        present = set(ts["policy"].unique())
+        _running_total(right, data, ts, cumulative, [p for p in policies if p in present], right_label)
     add_titles(fig, title, data.caption)
     return Chart(name, title, caption, fig)
 

@@ -37,6 +37,8 @@ SCRIPT = r"""
   const kpi = Object.fromEntries(D.kpis.map((k) => [k.name, k]));
   const cfg = {displaylogo: false, responsive: true};
   const chosen = (name) => $$('input[name="' + name + '"]:checked').map((e) => e.value);
+  const DASH = ['solid', 'dash', 'dashdot', 'dot', 'longdash', 'longdashdot'];
+  const dash = (p) => DASH[D.policies.findIndex((q) => q.name === p) % DASH.length];
   const rgba = (hex, a) => 'rgba(' + [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)).join(',') + ',' + a + ')';
 
   function compare() {
@@ -76,20 +78,21 @@ SCRIPT = r"""
   function overTime() {
     if (!D.timeseries || !$('#ts-plot')) return;
     const m = $('#metric').value, rep = $('#show-reps').checked ? +$('#rep').value : null, traces = [];
-    chosen('policy').forEach((p) => {
+    chosen('policy').forEach((p, k) => {
       const s = D.timeseries.series[m][p]; if (!s) return;
       const c = pol[p].colour, x = D.timeseries.months;
-      traces.push({x: x, y: s.high, mode: 'lines', line: {width: 0}, hoverinfo: 'skip', showlegend: false,
+      if (k === 0 || $('#all-bands').checked) traces.push({x: x, y: s.high, mode: 'lines', line: {width: 0}, hoverinfo: 'skip', showlegend: false,
                    name: pol[p].label + ' (band top)'});
-      traces.push({x: x, y: s.low, mode: 'lines', fill: 'tonexty', fillcolor: rgba(c, 0.15), line: {width: 0},
-                   name: pol[p].label + ' (90% band)', hoverinfo: 'skip'});
-      traces.push({x: x, y: s.median, mode: 'lines', line: {color: c, width: 3}, name: pol[p].label + ' (median)'});
+      if (k === 0 || $('#all-bands').checked) traces.push({x: x, y: s.low, mode: 'lines', fill: 'tonexty',
+        fillcolor: rgba(c, 0.15), line: {width: 0}, name: pol[p].label + ' (90% band)', hoverinfo: 'skip'});
+      traces.push({x: x, y: s.median, mode: 'lines', line: {color: c, width: k === 0 ? 4 : 2.5, dash: dash(p)},
+                   name: pol[p].label + ' (median)'});
       if (rep !== null && s.reps[rep]) traces.push({x: x, y: s.reps[rep], mode: 'lines', name: pol[p].label +
         ' (replication ' + rep + ')', line: {color: c, width: 1.5, dash: 'dot'}});
     });
     const label = D.timeseries.metrics.find((e) => e.name === m).label;
     Plotly.react('ts-plot', traces, {title: {text: '<b>' + label + '</b> by month', x: 0},
-      xaxis: {title: {text: 'Months since launch'}}, yaxis: {title: {text: label}, rangemode: 'tozero'},
+      xaxis: {title: {text: 'Months since launch'}, dtick: 12}, yaxis: {title: {text: label}, rangemode: 'tozero'},
       legend: {orientation: 'h', y: -0.2}, margin: {t: 40}}, cfg);
     $('#ts-status').textContent = traces.filter((t) => t.name && t.name.endsWith('(median)')).length +
       ' policies · ' + label + (rep !== null ? ' · replication ' + rep : '');
@@ -98,17 +101,18 @@ SCRIPT = r"""
   function survival() {
     if (!D.survival || !$('#survival-plot')) return;
     const b = $('#band').value, curves = D.survival.curves[b], traces = [];
-    chosen('policy').forEach((p) => {
+    chosen('policy').forEach((p, k) => {
       const c = curves[p]; if (!c) return; const col = pol[p].colour;
-      traces.push({x: c.month, y: c.high, mode: 'lines', line: {width: 0, shape: 'hv'}, hoverinfo: 'skip',
+      if (k === 0) traces.push({x: c.month, y: c.high, mode: 'lines', line: {width: 0, shape: 'hv'}, hoverinfo: 'skip',
                    showlegend: false, name: pol[p].label + ' (CI top)'});
-      traces.push({x: c.month, y: c.low, mode: 'lines', fill: 'tonexty', fillcolor: rgba(col, 0.15),
-                   line: {width: 0, shape: 'hv'}, name: pol[p].label + ' (95% CI)', hoverinfo: 'skip'});
-      traces.push({x: c.month, y: c.survival, mode: 'lines', line: {color: col, width: 3, shape: 'hv'}, name: pol[p].label});
+      if (k === 0) traces.push({x: c.month, y: c.low, mode: 'lines', fill: 'tonexty', fillcolor: rgba(col, 0.18),
+        line: {width: 0, shape: 'hv'}, name: pol[p].label + ' (95% CI)', hoverinfo: 'skip'});
+      traces.push({x: c.month, y: c.survival, mode: 'lines', name: pol[p].label,
+                   line: {color: col, width: k === 0 ? 4 : 2.5, shape: 'hv', dash: dash(p)}});
     });
     const band = D.survival.bands.find((e) => e.name === b);
     Plotly.react('survival-plot', traces, {title: {text: '<b>' + band.label + '</b> organisations still in the market (n=' +
-      band.n + ' per policy)', x: 0}, xaxis: {title: {text: 'Months in the market'}, range: [0, D.survival.horizon]},
+      band.n + ' per policy)', x: 0}, xaxis: {title: {text: 'Months in the market'}, range: [0, D.survival.horizon], dtick: 12},
       yaxis: {title: {text: 'Still in the market'}, tickformat: '.0%'}, legend: {orientation: 'h', y: -0.2},
       margin: {t: 40}}, cfg);
   }
@@ -159,7 +163,7 @@ SCRIPT = r"""
 
   $$('input[name="policy"]').forEach((e) => e.addEventListener('change', () => { compare(); overTime(); survival(); }));
   $$('input[name="kpi"]').forEach((e) => e.addEventListener('change', compare));
-  ['#metric', '#rep', '#show-reps'].forEach((s) => $(s) && $(s).addEventListener('change', overTime));
+  ['#metric', '#rep', '#show-reps', '#all-bands'].forEach((s) => $(s) && $(s).addEventListener('change', overTime));
   $('#band') && $('#band').addEventListener('change', survival);
   ['#scatter-param', '#scatter-kpi'].forEach((s) => $(s) && $(s).addEventListener('change', scatter));
   $$('nav button').forEach((b) => b.addEventListener('click', () => show(b.dataset.tab)));
@@ -203,16 +207,18 @@ def _sections(p: dict[str, Any]) -> list[tuple[str, str, str]]:
         reps = _options("rep", [(str(i), f"replication {i}") for i in range(t["replications"])])
         out.append(("over-time", "Over time",
                     f"<p>Metric {_options('metric', [(m['name'], m['label']) for m in t['metrics']])} "
-                    f"<label><input type=\"checkbox\" id=\"show-reps\"> show one replication</label> {reps}</p>"
+                    f"<label><input type=\"checkbox\" id=\"show-reps\"> show one replication</label> {reps} "
+                    "<label><input type=\"checkbox\" id=\"all-bands\"> a band for every policy</label></p>"
                     "<p class=\"status\" id=\"ts-status\"></p><div id=\"ts-plot\" style=\"height:520px\"></div>"
-                    "<p>Lines: the median across replications; shaded: the band holding 90% of replications.</p>"))
+                    "<p>Lines: the median across replications; shaded: the band holding 90% of replications, "
+                    "for the first policy ticked (tick 'a band for every policy' for all).</p>"))
     if p["survival"]:
         bands = _options("band", [(b["name"], b["label"]) for b in p["survival"]["bands"]])
         out.append(("survival", "Survival",
                     f"<p>Income band {bands}</p><div id=\"survival-plot\" style=\"height:520px\"></div>"
                     "<p>Share of organisations still in the market a given number of months after entering it "
-                    "(Kaplan–Meier, with its 95% confidence interval shaded); those still trading at the end are "
-                    "counted up to the end.</p>"))
+                    "(Kaplan–Meier), with the 95% confidence interval of the first policy ticked shaded; those "
+                    "still trading at the end are counted up to the end ('censored').</p>"))
     if p["sweep"]:
         s = p["sweep"]
         out.append(("sweep", "Sweep",

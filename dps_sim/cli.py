@@ -84,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     rp = sub.add_parser("report", help="redraw charts and report from saved results")
     rp.add_argument("results", type=Path)
+    ex = sub.add_parser("explore", help="write explore.html, an interactive page over saved results")
+    ex.add_argument("results", type=Path)
 
     sub.add_parser("schema", help="print the JSON Schema of scenario files")
     return p
@@ -181,6 +183,19 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_explore(args: argparse.Namespace) -> int:
+    if not (args.results / "manifest.json").exists():
+        raise BadInput(f"{args.results}: not a results folder (no manifest.json)")
+    from .report.explorer import ExplorerUnavailable, build_explorer
+
+    try:
+        print(f"explorer written to {build_explorer(args.results)}")
+    except ExplorerUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    return EXIT_OK
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     from .scenario import Scenario
 
@@ -226,6 +241,7 @@ def _print_summary(res) -> None:
 
 COMMANDS = {"run": cmd_run, "compare": cmd_compare, "sweep": cmd_sweep, "validate": cmd_validate,
             "report": cmd_report, "schema": cmd_schema}
+COMMANDS["explore"] = cmd_explore
 
 
 def main(argv: Sequence[str] | None = None) -> int:

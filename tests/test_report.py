@@ -169,7 +169,10 @@ def test_sentence_units_and_edge_cases() -> None:
     assert difference_clause(quality) == ("mean delivered quality higher by 0.12 points on the 0–5 scale "
                                           "(95% CI 0.05 to 0.19 points on the 0–5 scale)")
     spend = {"kpi": "commissioner_spend", "diff": -1_210_000.0, "diff_ci_low": -1_450_000.0, "diff_ci_high": -969_000.0}
-    assert difference_clause(spend, 60) == "commissioner spend over 5 years lower by £1.21m (95% CI £969k to £1.45m)"
+    assert difference_clause(spend, 60) == "commissioner spend over 5 years lower by £1.21m (95% CI £0.97m to £1.45m)"
+    mixed = {"kpi": "sector_bid_cost", "diff": 8045.0, "diff_ci_low": -1167.0, "diff_ci_high": 17_300.0}
+    assert difference_clause(mixed) == ("no clear difference in cost to the sector of bids and applications "
+                                        "(+£8.0k, 95% CI −£1.2k to +£17.3k)")  # one money style per interval
     share = {"kpi": "share_of_value_small", "diff": -0.004, "diff_ci_low": -0.011, "diff_ci_high": 0.003}
     assert difference_clause(share) == ("no clear difference in share of awarded value won by micro and small "
                                         "organisations (−0.4 pp, 95% CI −1.1 pp to +0.3 pp)")
@@ -240,7 +243,9 @@ def test_compare_chart_series(compare_data: ResultsFolder, compare_charts: dict[
     assert all(len(labelled_lines(ax)) == len(policies) for ax in visible_axes(chart))
 
     chart = compare_charts["survival"]
-    assert len(visible_axes(chart)) == bands
+    left = compare_data.providers[~compare_data.providers["in_market_end"]]["size_band"].nunique()
+    assert len(visible_axes(chart)) == left < bands  # a band nobody left (here: major) has no empty panel
+    assert "no panel" in chart.caption and "censored" in chart.caption and "Kaplan–Meier" not in chart.title
     assert all(len(labelled_lines(ax)) == len(policies) for ax in visible_axes(chart))
 
     for name in ("share_value_small", "service_gap"):
@@ -255,9 +260,13 @@ def test_compare_chart_series(compare_data: ResultsFolder, compare_charts: dict[
 
     chart = compare_charts["reserves_end"]
     (ax,) = visible_axes(chart)
-    alive = compare_data.providers[compare_data.providers["in_market_end"]]
-    assert sum(isinstance(p, PathPatch) for p in ax.patches) == alive.groupby(["policy", "size_band"]).ngroups
-    assert ax.get_yscale() == "log" and "One month of spending" in figure_text(chart)  # reserves span 100-fold
+    everyone = compare_data.providers  # those who left count too, with their reserves when they left
+    assert sum(isinstance(p, PathPatch) for p in ax.patches) == everyone.groupby(["policy", "size_band"]).ngroups
+    assert ax.get_yscale() in ("log", "symlog") and "One month of spending" in figure_text(chart)
+    assert "when they left" in chart.caption and "Across all policies and bands" in chart.caption
+
+    for ax in visible_axes(compare_charts["kpi_comparison"]):  # which way is better, on every panel
+        assert "is better" in ax.get_title(loc="left") or "neither is better" in ax.get_title(loc="left")
 
 
 def test_compare_charts_follow_house_style(compare_data: ResultsFolder, compare_charts: dict[str, C.Chart]) -> None:
@@ -277,14 +286,25 @@ def test_compare_html_is_self_contained(compare_dir: Path) -> None:
     assert "Kent youth services DPS" in html and "Pay monthly in arrears" in html
     assert "instead of the baseline" in html and "95% CI" in html
     assert "payment › terms: monthly arrears (baseline: advance)" in html
+    for name in RUN_CHART_NAMES:  # each title once: in the image (and its alt text), not again beside it
+        title = re.search(rf'<figure id="chart-{name}"><img src="[^"]*" alt="([^"]*)"', html).group(1)
+        assert html.count(title) == 1, title
+    assert "<h2>Glossary</h2>" in html and "Lot-days" in html and "Herfindahl" in html
+    table = html[html.index("<h2>Results with 95% confidence intervals"):]
+    assert "Pay monthly in arrears: difference (95% CI)" in table and "<br>(" in table
+    assert re.search(r'<td class="num (better|worse)">[+−]', table)  # the verdict is marked
+    assert '<td class="">£ per user</td>' in table or '<td class="">£</td>' in table  # units are not numbers
 
 
 def test_compare_pdf_pages_and_text(compare_dir: Path, compare_data: ResultsFolder) -> None:
     pages = pdf_text(compare_dir / "report.pdf")
     content = compose(compare_data, [RenderedChart(n, "", "", b"") for n in RUN_CHART_NAMES])
-    first_chart = next(i for i, t in enumerate(pages) if t.startswith("How each policy changes the headline"))
+    first_chart = next(i for i, t in enumerate(pages) if t.startswith("Each dot is the average difference"))
     assert 1 <= first_chart <= 3  # title, question, scenario, policies and findings take 1-3 pages
-    assert len(pages) == first_chart + len(RUN_CHART_NAMES) + len(content.tables)
+    tables = pages[first_chart + len(RUN_CHART_NAMES):-1]  # then the tables (one or more pages each), the glossary
+    assert tables[0].startswith("Results with 95% confidence intervals") and len(tables) >= len(content.tables)
+    assert "How each policy changes the headline" not in pages[first_chart]  # the title is in the image only
+    assert pages[-1].startswith("Glossary") and "Where these numbers come from" in pages[-1]
     text = " ".join(pages)
     assert "Kent youth services DPS: comparing 5 commissioning policies" in pages[0]
     assert "The question" in pages[0] and "The scenario" in pages[0]
@@ -314,7 +334,8 @@ def test_run_folder_report(tmp_path: Path) -> None:
         assert sum(isinstance(c, ErrorbarContainer) for c in ax.containers) == 1
         assert ax.get_xlabel().startswith("Average (")
     bands = data.providers["size_band"].nunique()
-    assert len(visible_axes(charts["survival"])) == bands  # a panel per income band, one curve in each
+    left = data.providers[~data.providers["in_market_end"]]["size_band"].nunique()
+    assert len(visible_axes(charts["survival"])) == left  # a panel per income band someone left, one curve each
     assert all(len(labelled_lines(ax)) == 1 for ax in visible_axes(charts["survival"]))
     assert all(len(labelled_lines(ax)) == 1 for ax in visible_axes(charts["providers_over_time"]))
     (ax,) = visible_axes(charts["bids_per_lot"])
@@ -331,6 +352,8 @@ def test_run_folder_report(tmp_path: Path) -> None:
     text = pdf_text(tmp_path / "run" / "report.pdf")
     assert len(text) == pages and "results of policy 'Baseline'" in text[0]
     assert "Results of policy 'Baseline' (average over 2 replications)" in " ".join(text)
+    assert "Across all bands" in charts["reserves_end"].caption and "polic" not in charts["reserves_end"].caption
+    assert len(text[1]) > 300 or text[1].startswith("Each dot")  # no page holding a few stray lines
 
 
 # -- sweep folders -----------------------------------------------------------------------------
@@ -417,3 +440,31 @@ def test_report_renders_in_headless_chromium(compare_dir: Path, tmp_path: Path) 
     assert f'data-image-widths="{" ".join(map(str, widths))}"' in dom.stdout  # decoded at their true size
     for name in RUN_CHART_NAMES:
         assert f'id="chart-{name}"' in dom.stdout
+
+
+# -- drawing in parallel ---------------------------------------------------------------------------
+def test_split_work_gives_every_chart_once_in_report_order() -> None:
+    from dps_sim.report.build import split_work
+
+    fns = list(C.RUN_CHARTS)
+    for n in (0, 1, 2, 3):
+        shares = split_work(fns, n)
+        assert sorted(f.__name__ for s in shares for f in s) == sorted(f.__name__ for f in fns)
+        assert all(s == sorted(s, key=fns.index) for s in shares) and len(shares) == min(n + 1, len(fns))
+
+
+def test_helper_processes_draw_the_same_charts(compare_dir: Path, tmp_path: Path, monkeypatch) -> None:
+    """Charts drawn by a helper process are byte-identical to those drawn here; a helper that fails
+    leaves its charts to this process."""
+    from dps_sim.report import build, draw
+
+    data = ResultsFolder.open(compare_dir)
+    alone = {c.name: c.png for c in build.render_charts(data, workers=1)}
+    shared = {c.name: c.png for c in build.render_charts(data, workers=2)}
+    assert list(shared) == list(RUN_CHART_NAMES) and shared == alone
+    monkeypatch.setattr(draw, "start_helper", lambda folder, names: subprocess.Popen(
+        ["python3", "-c", "import sys; sys.exit(3)"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    monkeypatch.setattr(build, "start_helper", draw.start_helper)
+    with pytest.warns(UserWarning, match="chart helper failed"):
+        fallback = {c.name: c.png for c in build.render_charts(data, workers=2)}
+    assert fallback == alone

@@ -2,77 +2,81 @@
 
 from __future__ import annotations
 
-import warnings
+import os
 from pathlib import Path
 
-from ..experiment.store import atomic_write_bytes, atomic_write_text
-from .charts import RUN_CHARTS, Chart, ChartFunction
+from ..experiment.store import atomic_write_text
 from .content import RenderedChart, ReportContent, compose
+from .charts import ChartFunction
 from .data import ResultsFolder
 from .html import render_html
 from .pdf import write_pdf
-from .style import house_style, png_bytes, svg_bytes
+from .draw import CHART_NAMES, chart_functions, draw_and_save, helper_results, start_helper
+from .style import house_style
 
-CHART_NAMES: tuple[str, ...] = ("kpi_comparison", "providers_over_time", "survival", "share_value_small",
-                                "bids_per_lot", "service_gap", "reserves_end", "sensitivity", "sweep_scatter")
-"""Every chart file stem build_report may write (and so may replace or remove)."""
+__all__ = ["CHART_NAMES", "build_content", "build_report", "chart_functions", "render_charts"]
 
-
-def chart_functions(data: ResultsFolder) -> tuple[ChartFunction, ...]:
-    """The charts that suit the folder's kind: a run's or comparison's, or a sweep's (from sweep_charts,
-    imported only for sweep folders)."""
-    if data.kind == "sweep":
-        from .sweep_charts import SWEEP_CHARTS
-
-        return SWEEP_CHARTS
-    return RUN_CHARTS
+def helpers(workers: int | None) -> int:
+    """Helper processes to draw charts beside this one: one per spare core (at most one on two cores)."""
+    cores = workers if workers is not None else (os.cpu_count() or 1)
+    return max(0, min(cores - 1, MAX_HELPERS))
 
 
-def draw_charts(data: ResultsFolder) -> list[Chart]:
-    """Draw every chart whose tables are present; a chart that fails is skipped with a warning."""
-    charts = []
-    for fn in chart_functions(data):
-        try:
-            chart = fn(data)
-        except Exception as exc:  # noqa: BLE001 - one bad chart must not lose the whole report
-            warnings.warn(f"chart {fn.__name__} could not be drawn: {type(exc).__name__}: {exc}", stacklevel=2)
-            continue
-        if chart is not None:
-            charts.append(chart)
-    return charts
+MAX_HELPERS = 3
+"""Most helper processes a report starts (each costs about a second of start-up)."""
 
 
-def save_charts(folder: Path, charts: list[Chart]) -> list[RenderedChart]:
-    """Write charts/<name>.png and .svg (replacing earlier ones) and remove stale chart files."""
-    out = folder / "charts"
-    out.mkdir(parents=True, exist_ok=True)
-    rendered = []
-    for chart in charts:
-        png = png_bytes(chart.fig)
-        chart.fig.set_layout_engine("none")  # laid out by the PNG pass; keep that layout for the SVG
-        atomic_write_bytes(out / f"{chart.name}.png", png)
-        atomic_write_bytes(out / f"{chart.name}.svg", svg_bytes(chart.fig))
-        rendered.append(RenderedChart(chart.name, chart.title, chart.caption, png))
-    drawn = {c.name for c in charts}
-    for name in set(CHART_NAMES) - drawn:
+COST: dict[str, float] = {"kpi_comparison": 2.3, "providers_over_time": 2.3, "survival": 2.2,
+                          "reserves_end": 1.9, "bids_per_lot": 1.6, "service_gap": 1.2, "share_value_small": 1.1}
+"""Seconds each chart took to draw and save on a Kent 20-replication compare (2-core machine), to share out
+the work; a helper's start-up counts as HELPER_START."""
+HELPER_START = 1.5
+
+
+def split_work(fns: list[ChartFunction], n: int) -> list[list[ChartFunction]]:
+    """This process's charts first, then each helper's: the costliest chart to the least loaded, each
+    share kept in report order."""
+    loads = [0.0] + [HELPER_START] * n
+    shares: list[list[ChartFunction]] = [[] for _ in loads]
+    for fn in sorted(fns, key=lambda f: -COST.get(f.__name__, 1.5)):
+        k = loads.index(min(loads))
+        shares[k].append(fn)
+        loads[k] += COST.get(fn.__name__, 1.5)
+    order = {fn: i for i, fn in enumerate(fns)}
+    return [sorted(share, key=order.__getitem__) for share in shares if share or share is shares[0]]
+
+
+def render_charts(data: ResultsFolder, workers: int | None = None) -> list[RenderedChart]:
+    """Draw and save every chart whose tables are present, in report order, sharing the work with
+    helper processes; charts a failed helper should have drawn are drawn here instead."""
+    fns = list(chart_functions(data))
+    shares = split_work(fns, helpers(workers) if len(fns) > 2 else 0)
+    procs = [start_helper(data.folder, [fn.__name__ for fn in share]) for share in shares[1:]]
+    rendered = draw_and_save(data, shares[0])
+    for proc, share in zip(procs, shares[1:]):
+        got = helper_results(proc, data.folder)
+        rendered += got if got is not None else draw_and_save(data, share)
+    order = {fn.__name__: i for i, fn in enumerate(fns)}
+    rendered.sort(key=lambda c: order.get(c.name, len(order)))
+    stale = set(CHART_NAMES) - {c.name for c in rendered}
+    for name in stale:
         for ext in ("png", "svg"):
-            (out / f"{name}.{ext}").unlink(missing_ok=True)
+            (data.folder / "charts" / f"{name}.{ext}").unlink(missing_ok=True)
     return rendered
 
 
-def build_content(folder: str | Path) -> ReportContent:
+def build_content(folder: str | Path, workers: int | None = None) -> ReportContent:
     """Draw and save the charts of a results folder and compose the report content."""
     data = ResultsFolder.open(folder)
-    with house_style():
-        charts = draw_charts(data)
-        rendered = save_charts(data.folder, charts)
-    return compose(data, rendered)
+    return compose(data, render_charts(data, workers))
 
 
-def build_report(folder: str | Path) -> Path:
-    """(Re)draw charts/, report.html and report.pdf of a results folder; returns the path of report.html."""
+def build_report(folder: str | Path, workers: int | None = None) -> Path:
+    """(Re)draw charts/, report.html and report.pdf of a results folder; returns the path of report.html.
+
+    ``workers``: processes that draw charts (default: the machine's cores, at most four)."""
     folder = Path(folder)
-    content = build_content(folder)
+    content = build_content(folder, workers)
     html_path = folder / "report.html"
     atomic_write_text(html_path, render_html(content))
     with house_style():

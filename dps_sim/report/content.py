@@ -2,60 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+import math
 
 import pandas as pd
 
 from ..metrics import KPI_NAMES
 from .data import BASELINE, ResultsFolder, has_differences, kpi_summary
+from .document import RenderedChart, ReportContent, Table, number, provenance, scenario_facts, scenario_paragraphs
 from .style import humanise
-from .text import (HEADLINE_KPIS, fmt_interval, fmt_value, kpi_description, kpi_scale, kpi_unit,
-                   interval_decimals, lookup, mean_clause, overlay_changes, period, policy_sentence, spans_zero)
+from .glossary import GLOSSARY, better, verdict
+from .text import (HEADLINE_KPIS, fmt_interval, fmt_value, kpi_scale, kpi_title, kpi_unit,
+                   interval_decimals, mean_clause, overlay_changes, period, policy_sentence, spans_zero)
 
-ROUTES = {"dps": "a Dynamic Purchasing System (open to new providers throughout)",
-          "framework": "a closed framework (providers admitted only at the start)",
-          "open_tender": "open tenders for each lot", "grant": "grants without competition"}
-TERMS = {"advance": "paid monthly in advance", "monthly_arrears": "paid monthly in arrears",
-         "quarterly_arrears": "paid quarterly in arrears", "payment_by_results": "paid partly by results"}
-
-
-@dataclass
-class RenderedChart:
-    """A chart as saved: its name, title, plain-English caption and PNG bytes."""
-
-    name: str
-    title: str
-    caption: str
-    png: bytes
-
-
-@dataclass
-class Table:
-    """A results table: title, column headings, rows of formatted cells and a note."""
-
-    title: str
-    header: list[str]
-    rows: list[list[str]]
-    note: str = ""
-
-
-@dataclass
-class ReportContent:
-    """Everything the report says, in order."""
-
-    title: str
-    subtitle: str
-    question: str
-    scenario: list[str]
-    policies_heading: str
-    policies: list[tuple[str, list[str]]]
-    findings: list[str]
-    charts: list[RenderedChart]
-    tables: list[Table]
-    notes: list[str] = field(default_factory=list)
-    provenance: list[tuple[str, str]] = field(default_factory=list)
+__all__ = ["RenderedChart", "ReportContent", "Table", "compose", "number", "provenance", "scenario_facts",
+           "scenario_paragraphs"]
 
 
 # -- composing -------------------------------------------------------------------------------
@@ -76,7 +36,8 @@ def compose(data: ResultsFolder, charts: list[RenderedChart]) -> ReportContent:
         title=title, subtitle=data.caption, question=question(data, diffs), scenario=scenario_paragraphs(data),
         policies_heading="The policies compared" if diffs else "The policy simulated",
         policies=policy_descriptions(data), findings=findings(data, summary, diffs), charts=charts,
-        tables=results_tables(data, summary, diffs), notes=method_notes(data, diffs), provenance=provenance(data))
+        tables=results_tables(data, summary, diffs), notes=method_notes(data, diffs), provenance=provenance(data),
+        glossary=list(GLOSSARY))
 
 
 def question(data: ResultsFolder, diffs: bool) -> str:
@@ -92,55 +53,6 @@ def question(data: ResultsFolder, diffs: bool) -> str:
     return (f"What should the council expect over {span} — for local voluntary and community organisations, for "
             f"the services residents receive and for its costs — if it commissions as in '{data.scenario_name}' "
             f"under policy '{policy}'?")
-
-
-def scenario_paragraphs(data: ResultsFolder) -> list[str]:
-    """The scenario in plain words: its description and its main settings."""
-    out = [data.description] if data.description else []
-    facts = scenario_facts(data.scenario, data.horizon_months)
-    if facts:
-        out.append("In the model: " + "; ".join(facts) + ".")
-    return out
-
-
-def scenario_facts(sc: Mapping[str, Any], horizon: int) -> list[str]:
-    """Plain statements of the main settings of a resolved scenario (those present)."""
-    get = lambda *path: lookup(sc, path)
-    facts = []
-    if horizon:
-        facts.append(f"simulated over {period(horizon)}")
-    if get("market", "providers") is not None:
-        text = f"{number(get('market', 'providers'))} organisations able to serve at the start"
-        if get("market", "entry_per_year"):
-            text += f" and about {number(get('market', 'entry_per_year'))} new ones a year"
-        districts = get("market", "districts")
-        if districts:
-            text += ", in one district" if float(districts) == 1 else f", across {number(districts)} districts"
-        facts.append(text)
-    route = get("procurement", "route")
-    if route:
-        facts.append(f"services bought through {ROUTES.get(str(route), str(route).replace('_', ' '))}")
-    value = get("procurement", "competitions", "lot_value", "median")
-    if value:
-        facts.append(f"lots worth about £{number(value)} a year")
-    w = get("procurement", "competitions", "weights")
-    if isinstance(w, Mapping) and w:
-        facts.append("bids scored " + ", ".join(f"{number(100 * float(v))}% {k}" for k, v in w.items()))
-    pages = get("procurement", "competitions", "document_pages")
-    if pages:
-        facts.append(f"{number(pages)}-page tender documents")
-    length, terms = get("contracts", "length_months"), get("contracts", "payment", "terms")
-    if length or terms:
-        facts.append(" ".join(x for x in (f"contracts of {number(length)} months" if length else "contracts",
-                                          TERMS.get(str(terms), str(terms).replace("_", " ")) if terms else "") if x))
-    threshold = get("contracts", "performance_bond", "threshold")
-    if threshold:
-        facts.append(f"a performance bond on contracts worth £{number(threshold)} or more")
-    shocks = get("shocks")
-    if isinstance(shocks, list) and shocks:
-        kinds = ", ".join(str(s.get("type", "shock")).replace("_", " ") for s in shocks if isinstance(s, Mapping))
-        facts.append(f"{len(shocks)} scheduled shock{'s' if len(shocks) != 1 else ''} ({kinds})")
-    return facts
 
 
 def policy_descriptions(data: ResultsFolder) -> list[tuple[str, list[str]]]:
@@ -172,49 +84,71 @@ def findings(data: ResultsFolder, summary: pd.DataFrame, diffs: bool) -> list[st
     return out
 
 
+POLICIES_PER_TABLE = 3
+"""Policies side by side in one comparison table (more would squeeze the columns)."""
+
+
 def results_tables(data: ResultsFolder, summary: pd.DataFrame, diffs: bool) -> list[Table]:
-    """Tables with 95% intervals: averages (run), or each policy against the baseline (compare)."""
-    kpis = [k for k in (*HEADLINE_KPIS, *[k for k in KPI_NAMES if k not in HEADLINE_KPIS]) if k in set(summary["kpi"])]
+    """Tables with 95% intervals, a row per result: the average (run), or the baseline's average and each
+    policy's paired difference from it, up to three policies a table (compare)."""
+    present = set(summary["kpi"].unique())
+    kpis = [k for k in (*HEADLINE_KPIS, *[k for k in KPI_NAMES if k not in HEADLINE_KPIS]) if k in present]
     table = summary.set_index(["policy", "kpi"])
     if not diffs:
         p = data.policies[0] if data.policies else str(summary["policy"].iloc[0])
-        rows = [[kpi_description(k), kpi_unit(k), *_mean_cells(table, p, k)] for k in kpis if (p, k) in table.index]
+        rows = [[kpi_title(k), _unit(k), better(k) or "—", _mean_ci(table.loc[(p, k)], k).replace("\n", " ")]
+                for k in kpis if (p, k) in table.index]
         return [Table(f"Results of policy '{humanise(p)}' (average over {data.replications} replications)",
-                      ["Result", "Unit", "Average", "95% CI"], rows)]
+                      ["Result", "Unit", "Better if", "Average (95% CI), in the row's unit"], rows,
+                      "Better if: which direction is better for the result ('—': neither in itself).")]
+    others = [p for p in data.policies if p != BASELINE]
+    groups = [others[i:i + POLICIES_PER_TABLE] for i in range(0, len(others), POLICIES_PER_TABLE)]
     tables = []
-    for p in data.policies:
-        if p == BASELINE:
-            continue
+    for n, group in enumerate(groups, 1):
         rows = []
         for k in kpis:
-            if (p, k) not in table.index or (BASELINE, k) not in table.index:
+            if (BASELINE, k) not in table.index or not any((p, k) in table.index for p in group):
                 continue
-            base, pol = table.loc[(BASELINE, k)], table.loc[(p, k)]
-            rows.append([kpi_description(k), kpi_unit(k), _mean_ci(base, k), _mean_ci(pol, k), _diff_ci(pol, k),
-                         "no" if spans_zero(float(pol["diff_ci_low"]), float(pol["diff_ci_high"])) else "yes"])
-        tables.append(Table(f"{humanise(p)} compared with the baseline",
-                            ["Result", "Unit", "Baseline (95% CI)", f"{humanise(p)} (95% CI)",
-                             "Difference (95% CI)", "Clear difference?"], rows,
-                            "Differences are paired: replication r of each policy meets the same market and shocks."))
+            cells = [_diff_ci(table.loc[(p, k)], k) if (p, k) in table.index else "n/a" for p in group]
+            rows.append([kpi_title(k), _unit(k), better(k) or "—", _mean_ci(table.loc[(BASELINE, k)], k), *cells])
+        part = f" ({n} of {len(groups)})" if len(groups) > 1 else ""
+        tables.append(Table(f"Each policy compared with the baseline{part}",
+                            ["Result", "Unit", "Better if", "Baseline average (95% CI), in the row's unit",
+                             *[f"{humanise(p)}: difference (95% CI), in the row's unit" for p in group]], rows,
+                            "Differences are paired: replication r of each policy meets the same market and shocks. "
+                            "'better' or 'worse': the 95% interval excludes zero; 'no clear difference': it includes "
+                            "zero. Shares are in %, their differences in percentage points (pp)."))
     return tables
 
 
-def _mean_cells(table: pd.DataFrame, p: str, k: str) -> list[str]:
-    r = table.loc[(p, k)]
-    d = interval_decimals(*(float(r[c]) * kpi_scale(k) for c in ("mean", "ci_low", "ci_high")))
-    return [fmt_value(float(r["mean"]), k, d), fmt_interval(float(r["ci_low"]), float(r["ci_high"]), k, d)]
+def _unit(k: str) -> str:
+    """The unit a table row is in ('%' for shares)."""
+    return kpi_unit(k) or "—"
 
 
 def _mean_ci(r: pd.Series, k: str) -> str:
+    """'4.7' over '(95% CI 3.9 to 5.5)', the lines of one table cell."""
     d = interval_decimals(*(float(r[c]) * kpi_scale(k) for c in ("mean", "ci_low", "ci_high")))
-    return f"{fmt_value(float(r['mean']), k, d)} ({fmt_interval(float(r['ci_low']), float(r['ci_high']), k, d)})"
+    m, lo, hi = (float(r[c]) for c in ("mean", "ci_low", "ci_high"))
+    top = _top(m, lo, hi)
+    return f"{fmt_value(m, k, d, top=top)}\n({fmt_interval(lo, hi, k, d, top=top)})"
 
 
 def _diff_ci(r: pd.Series, k: str) -> str:
+    """'+4.1, worse' over '(+3.0 to +5.2)': the paired difference, its verdict and its 95% interval."""
     vals = [float(r[c]) for c in ("diff", "diff_ci_low", "diff_ci_high")]
     d = interval_decimals(*(v * kpi_scale(k) for v in vals))
-    return (f"{fmt_value(vals[0], k, d, signed=True)} "
-            f"({fmt_interval(vals[1], vals[2], k, d, signed=True)})")
+    if all(v == 0 for v in vals):
+        return "0, no difference\n(the same in every replication)"
+    word = verdict(k, vals[0], not spans_zero(vals[1], vals[2]))
+    top = _top(*vals)
+    return (f"{fmt_value(vals[0], k, d, signed=True, top=top)}, {word}\n"
+            f"({fmt_interval(vals[1], vals[2], k, d, signed=True, top=top)})")
+
+
+def _top(*values: float) -> float:
+    """The largest finite magnitude (sets one money style for a value and its interval)."""
+    return max((abs(v) for v in values if math.isfinite(v)), default=0.0)
 
 
 def method_notes(data: ResultsFolder, diffs: bool) -> list[str]:
@@ -229,25 +163,3 @@ def method_notes(data: ResultsFolder, diffs: bool) -> list[str]:
                         "same organisations and the same shocks, so differences come from the policy and not from "
                         "luck. 'No clear difference' means the 95% interval of the difference includes zero.")
     return notes
-
-
-def provenance(data: ResultsFolder) -> list[tuple[str, str]]:
-    """Where the numbers come from: version, command, seed, dates, folder."""
-    m = data.manifest
-    git = m.get("git") if isinstance(m.get("git"), dict) else {}
-    items = [("Results folder", str(data.folder.resolve().name)), ("Scenario file", str(m.get("scenario_file") or "")),
-             ("Command", str(m.get("command") or "")), ("Seed", str(data.seed)),
-             ("Replications", str(data.replications)), ("dps_sim version", str(m.get("dps_sim_version") or "")),
-             ("Git commit", str(git.get("commit") or "")[:12]), ("Started", str(m.get("started") or "")),
-             ("Finished", str(m.get("finished") or ""))]
-    return [(k, v) for k, v in items if v]
-
-
-# -- small helpers ---------------------------------------------------------------------------
-def number(value: Any) -> str:
-    """12 -> '12', 40000.0 -> '40,000', 0.5 -> '0.5'."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    return f"{v:,.0f}" if v.is_integer() else f"{v:,.2f}".rstrip("0").rstrip(".")

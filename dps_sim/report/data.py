@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from ..experiment.stats import mean_interval
 from ..metrics import EXTRA_KPIS, KPI_NAMES
 
 BASELINE = "baseline"
@@ -190,6 +189,8 @@ def kpi_summary(data: ResultsFolder) -> pd.DataFrame:
     runs = data.runs
     if runs is None or runs.empty:
         return pd.DataFrame(columns=["policy", "kpi", "n", "mean", "ci_low", "ci_high"])
+    from ..experiment.stats import mean_interval  # scipy.stats: only for folders without summary.csv
+
     kpis = [k for k in (*KPI_NAMES, *EXTRA_KPIS) if k in runs]
     rows = []
     for policy, group in runs.groupby("policy", sort=False):

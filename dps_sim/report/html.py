@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import base64
+import re
 from html import escape
 
-from .content import RenderedChart, ReportContent, Table
+from .document import RenderedChart, ReportContent, Table
+
+NUMBER = re.compile(r"^[+−-]?£?[\d.,]+(?:k|m|%| pp)?(?:,|\s|$)")
+"""A table cell that starts with a number (right-aligned)."""
 
 CSS = """
 :root { --ink: #222; --muted: #555; --rule: #d9d9d9; --accent: #0072B2; }
@@ -25,6 +29,10 @@ figcaption b { display: block; font-size: 1.05em; margin-bottom: 2px; }
 table { border-collapse: collapse; width: 100%; margin: 8px 0 6px; font-size: 0.88em; }
 caption { text-align: left; font-weight: bold; font-size: 1.05em; padding: 6px 0; }
 th, td { border-bottom: 1px solid var(--rule); padding: 6px 8px; text-align: left; vertical-align: top; }
+tbody th { font-weight: normal; min-width: 13em; } thead th { font-size: 0.92em; }
+td.better { color: #007a5a; } td.worse { color: #b34700; }
+dl.glossary { grid-template-columns: 16em 1fr; font-size: 1em; } dl.glossary dt { color: var(--ink); font-weight: bold; }
+dl.glossary dd { word-break: normal; }
 th { background: #f2f2f2; }
 td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 p.note { color: var(--muted); font-size: 0.9em; margin: 2px 0 22px; }
@@ -57,6 +65,7 @@ def render_html(content: ReportContent) -> str:
         _section("Charts", "".join(_figure(c) for c in content.charts) or "<p>No charts could be drawn.</p>"),
         _section("Results with 95% confidence intervals", "".join(_table(t) for t in content.tables)),
         _section("How to read these results", _list(content.notes)),
+        _section("Glossary", _glossary(content.glossary)) if content.glossary else "",
         _section("Where these numbers come from", _provenance(content.provenance)),
     ]
     return (
@@ -103,7 +112,7 @@ def data_uri(png: bytes) -> str:
 def _figure(chart: RenderedChart) -> str:
     return (f"<figure id=\"chart-{escape(chart.name)}\">"
             f"<img src=\"{data_uri(chart.png)}\" alt=\"{escape(chart.title)}\">"
-            f"<figcaption><b>{escape(chart.title)}</b>{escape(chart.caption)}</figcaption></figure>\n")
+            f"<figcaption>{escape(chart.caption)}</figcaption></figure>\n")  # the title is in the image
 
 
 def _table(table: Table) -> str:
@@ -111,15 +120,33 @@ def _table(table: Table) -> str:
     body = []
     for row in table.rows:
         cells = [f"<th scope=\"row\">{escape(row[0])}</th>"]
-        cells += [f"<td class=\"{'num' if _numeric(c) else ''}\">{escape(c)}</td>" for c in row[1:]]
+        cells += [f"<td class=\"{_cell_class(c)}\">{_lines(c)}</td>" for c in row[1:]]
         body.append("<tr>" + "".join(cells) + "</tr>")
     note = f"<p class=\"note\">{escape(table.note)}</p>" if table.note else ""
     return (f"<table><caption>{escape(table.title)}</caption><thead><tr>{head}</tr></thead>"
             f"<tbody>{''.join(body)}</tbody></table>{note}\n")
 
 
+def _lines(cell: str) -> str:
+    """A cell's lines (value, then its interval) as HTML."""
+    return "<br>".join(escape(line) for line in cell.split("\n"))
+
+
+def _cell_class(cell: str) -> str:
+    """'num' for numbers, plus 'better' or 'worse' for a difference with a clear verdict."""
+    classes = ["num"] if _numeric(cell) else []
+    first = cell.split("\n")[0]
+    classes += [w for w in ("better", "worse") if first.endswith(f", {w}")]
+    return " ".join(classes)
+
+
 def _numeric(cell: str) -> bool:
-    return bool(cell) and (cell[0].isdigit() or cell[0] in "+−-£")
+    """Whether a cell is a number ('4.7', '−£55.5k', '+0.3 pp, better'), not a unit such as '£ per user'."""
+    return bool(NUMBER.match(cell))
+
+
+def _glossary(items: list[tuple[str, str]]) -> str:
+    return "<dl class=\"glossary\">" + "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in items) + "</dl>"
 
 
 def _provenance(items: list[tuple[str, str]]) -> str:

@@ -15,7 +15,7 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 from PIL import Image
 
-from .content import RenderedChart, ReportContent, Table
+from .document import RenderedChart, ReportContent, Table
 from .style import INK, OKABE_ITO
 
 A4 = (8.27, 11.69)
@@ -108,11 +108,11 @@ class Pager:
         self.text(text, size, "bold", after=0.06, colour=OKABE_ITO["blue"])
 
     def image(self, chart: RenderedChart) -> None:
-        """A chart on a page of its own (landscape when wide): title, image scaled to fit, caption."""
+        """A chart on a page of its own (landscape when wide): the image (which holds the title) scaled to fit,
+        then its caption."""
         img = _pixels(chart.png)
         h_px, w_px = img.shape[:2]
         self.new_page(landscape=w_px > 1.15 * h_px)
-        self.text(chart.title, 13, "bold", after=0.1)
         caption_lines = len(_wrap(chart.caption, chars_per_line(self.width, 10)))
         room = self.bottom - self.y - caption_lines * 10 * LINE_SPACING / 72 - 0.3
         w = self.width
@@ -197,8 +197,10 @@ def _column_widths(table: Table, total: float, size: float = 7.8) -> list[float]
 
 
 def _wrap(text: str, width: int) -> list[str]:
-    """Lines of at most ``width`` characters, never breaking a word or a number."""
-    return textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False) or [""]
+    """Lines of at most ``width`` characters, never breaking a word or a number; a newline in the text
+    always starts a new line (a table cell's value, then its interval)."""
+    return [line for part in text.split("\n")
+            for line in (textwrap.wrap(part, width, break_long_words=False, break_on_hyphens=False) or [""])]
 
 
 def write_pdf(content: ReportContent, path: Path) -> int:
@@ -224,19 +226,29 @@ def write_pdf(content: ReportContent, path: Path) -> int:
         pager.heading("How to read these results")
         for note in content.notes:
             pager.text(note, 9.5, bullet="•")
-        pager.heading("Where these numbers come from", 12)
-        for k, v in content.provenance:
-            pager.text(f"{k}: {v}", 8.5, after=0.02)
         for chart in content.charts:
             pager.image(chart)
         pager.new_page(landscape=True)
         pager.text("Results with 95% confidence intervals", 15, "bold", after=0.1)
         for table in content.tables:
             pager.table(table)
+        _back_matter(pager, content)
         pager.flush()
         pages = pager.pages
     _atomic_write(path, buf.getvalue())
     return pages
+
+
+def _back_matter(pager: Pager, content: ReportContent) -> None:
+    """The glossary and where the numbers come from, on a page of their own after the tables."""
+    pager.new_page()
+    if content.glossary:
+        pager.heading("Glossary", 12)
+        for term, gloss in content.glossary:
+            pager.text(f"{term}: {gloss}", 8.5, after=0.04)
+    pager.heading("Where these numbers come from", 12)
+    for k, v in content.provenance:
+        pager.text(f"{k}: {v}", 8.5, after=0.02)
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

@@ -38,7 +38,7 @@ GRID = "#D9D9D9"
 BAND_ALPHA = 0.18
 """Opacity of shaded uncertainty bands."""
 
-DPI = 120
+DPI = 100
 """PNG resolution (dots per inch)."""
 
 HOUSE_RC: dict[str, object] = {

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 
 def durations(providers: pd.DataFrame, horizon_months: int) -> pd.DataFrame:
@@ -29,6 +28,8 @@ def kaplan_meier(duration: np.ndarray, exited: np.ndarray, level: float = 0.95) 
 
     Returns columns month, survival, low, high, starting at month 0 with survival 1.
     """
+    from scipy import stats  # imported here: a report process that draws no survival chart never pays for it
+
     duration = np.asarray(duration, dtype=float)
     exited = np.asarray(exited, dtype=bool)
     if len(duration) == 0:

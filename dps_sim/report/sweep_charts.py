@@ -7,7 +7,6 @@ points.parquet with one column per swept parameter (named by its dotted path).
 
 from __future__ import annotations
 
-import json
 import math
 import typing
 from functools import lru_cache
@@ -22,6 +21,7 @@ from matplotlib.ticker import LogLocator
 from ..metrics import EXTRA_KPIS, KPI_NAMES
 from .charts import Chart, ChartFunction, thousands
 from .data import ResultsFolder
+from .figdata import as_numbers, binned_medians, is_categorical, levels, point_means
 from .style import INK, OKABE_ITO, add_titles, new_figure, param_label, wrap
 from .text import HEADLINE_KPIS, kpi_scale, kpi_title, kpi_unit
 
@@ -271,14 +271,6 @@ def sweep_scatter(data: ResultsFolder, max_kpis: int = 3, max_params: int = 3) -
     return Chart("sweep_scatter", title, caption, fig)
 
 
-def point_means(points: pd.DataFrame, params: list[str], kpis: list[str]) -> pd.DataFrame:
-    """One row per sampled point: its parameter values and the mean of each KPI over replications."""
-    if "point" not in points:
-        return points[params + kpis].copy()
-    agg = {**{p: "first" for p in params}, **{k: "mean" for k in kpis}}
-    return points.groupby("point", sort=True).agg(agg).reset_index()
-
-
 def top_parameters(data: ResultsFolder, means: pd.DataFrame, kpi: str, params: list[str]) -> list[str]:
     """Parameters ordered by influence on a KPI: from sensitivity.csv, else |Spearman ρ| of the points."""
     rows = ranked(data, kpi)
@@ -290,27 +282,8 @@ def top_parameters(data: ResultsFolder, means: pd.DataFrame, kpi: str, params: l
 
 
 def _spearman(x: pd.Series, y: pd.Series) -> float:
-    xr = _numeric(x).rank()
+    xr = as_numbers(x).rank()
     return float(xr.corr(y.rank())) if xr.notna().sum() > 2 else float("nan")
-
-
-def _numeric(x: pd.Series, levels: list | None = None) -> pd.Series:
-    """Numbers as they are; categories as their position among ``levels`` (else in order of appearance)."""
-    if pd.api.types.is_numeric_dtype(x) and not pd.api.types.is_bool_dtype(x):
-        return x.astype(float)
-    return x.map({v: i for i, v in enumerate(levels or pd.unique(x))}).astype(float)
-
-
-def _levels(x: pd.Series, entry: typing.Any) -> list:
-    """A categorical parameter's levels in the order the sweep file lists them (as points.parquet stores
-    them: text as it is, true/false as booleans, other values as JSON text), else in order of appearance."""
-    listed = entry.get("levels") if isinstance(entry, dict) else None
-    if isinstance(listed, list):
-        if not pd.api.types.is_bool_dtype(x):
-            listed = [v if isinstance(v, str) else json.dumps(v) for v in listed]
-        if set(pd.unique(x)) <= set(listed):
-            return listed
-    return list(pd.unique(x))
 
 
 def _scatter_panel(ax: Axes, means: pd.DataFrame, param: str, kpi: str, entry: typing.Any = None) -> None:
@@ -318,18 +291,18 @@ def _scatter_panel(ax: Axes, means: pd.DataFrame, param: str, kpi: str, entry: t
     ``entry`` is the parameter's sweep-file entry (level order, log range)."""
     x = means[param]
     y = means[kpi].astype(float) * kpi_scale(kpi)
-    categorical = not pd.api.types.is_numeric_dtype(x) or pd.api.types.is_bool_dtype(x)
-    levels = _levels(x, entry) if categorical else None
-    xn = _numeric(x, levels)
+    categorical = is_categorical(x)
+    named = levels(x, entry) if categorical else None
+    xn = as_numbers(x, named)
     if categorical:
         rng = np.random.default_rng(0)
         ax.scatter(xn + rng.uniform(-0.18, 0.18, len(xn)), y, s=22, alpha=0.55, color=OKABE_ITO["blue"], lw=0)
         med = y.groupby(xn).median()
         ax.plot(med.index, med.to_numpy(), color=INK, marker="D", ms=8, lw=2)
-        ax.set_xticks(range(len(levels)), [wrap(str(v).replace("_", " "), 12) for v in levels])
+        ax.set_xticks(range(len(named)), [wrap(str(v).replace("_", " "), 12) for v in named])
     else:
         ax.scatter(xn, y, s=22, alpha=0.55, color=OKABE_ITO["blue"], lw=0)
-        line = _binned_medians(xn, y)
+        line = binned_medians(xn, y)
         ax.plot(line.index, line.to_numpy(), color=INK, lw=2.4)
         if isinstance(entry, dict) and entry.get("log") and (xn > 0).all():
             ax.set_xscale("log")
@@ -346,17 +319,6 @@ def _scatter_panel(ax: Axes, means: pd.DataFrame, param: str, kpi: str, entry: t
         thousands(ax, "y", "£")
     elif kpi_unit(kpi) != "%":
         thousands(ax, "y")
-
-
-def _binned_medians(x: pd.Series, y: pd.Series, most: int = 10) -> pd.Series:
-    """Median of y in up to ten equal-count bins of x (at least ten points a bin, three bins),
-    indexed by the bin's median x; empty when there are too few points for a meaningful line."""
-    ok = x.notna() & y.notna()
-    bins = min(most, int(ok.sum()) // 10)
-    if bins < 3:
-        return pd.Series(dtype=float)
-    groups = pd.qcut(x[ok].rank(method="first"), bins, labels=False)
-    return pd.Series(y[ok].groupby(groups).median().to_numpy(), index=x[ok].groupby(groups).median().to_numpy())
 
 
 @lru_cache(maxsize=256)

@@ -9,11 +9,15 @@ from typing import Any
 
 import pandas as pd
 
-from .content import RenderedChart, ReportContent, Table, number, provenance, scenario_paragraphs
+from .document import RenderedChart, ReportContent, Table, number, provenance, scenario_paragraphs
 from .data import ResultsFolder
+from .glossary import GLOSSARY
 from .style import param_label
 from .sweep_charts import param_unit, parameters, ranked, sweep_kpis
 from .text import decimals_for, fmt_number, join_and, kpi_description, kpi_title, kpi_unit
+
+SWEEP_TERMS = ("Baseline", "Replication", "95% confidence interval (CI)", "Common random numbers")
+"""The glossary entries a sweep report uses."""
 
 METHODS = {"sobol": "Sobol", "morris": "Morris", "lhs": "Latin hypercube", "grid": "grid"}
 
@@ -31,7 +35,7 @@ def compose_sweep(data: ResultsFolder, charts: list[RenderedChart]) -> ReportCon
         findings=[s for s in (sensitivity_sentence(data, k) for k in kpis) if s], charts=charts,
         tables=sensitivity_tables(data, kpis),
         notes=[_noise_note(data), "These are results of a model under its stated assumptions, not a forecast."],
-        provenance=provenance(data))
+        provenance=provenance(data), glossary=[g for g in GLOSSARY if g[0] in SWEEP_TERMS])
 
 
 def _noise_note(data: ResultsFolder) -> str:
@@ -117,15 +121,16 @@ def sensitivity_tables(data: ResultsFolder, kpis: list[str]) -> list[Table]:
             continue
         method = str(rows["method"].iloc[0])
         if method == "sobol":
-            header = ["Parameter", "First-order S1 (± 95% CI)", "Total effect ST (± 95% CI)"]
+            header = ["Parameter (dotted path)", "First-order S1 (share of variance 0–1, ± 95% CI)",
+                      "Total effect ST (share of variance 0–1, ± 95% CI)"]
             cells = [[_pname(r), _pm(r.get("S1"), r.get("S1_conf"), 2), _pm(r.get("ST"), r.get("ST_conf"), 2)]
                      for _, r in rows.iterrows()]
         elif method == "morris":
-            header = ["Parameter", f"μ* (± 95% CI, {kpi_unit(k)})", "σ"]
+            header = ["Parameter (dotted path)", f"μ* ({kpi_unit(k)}, ± 95% CI)", f"σ ({kpi_unit(k)})"]
             cells = [[_pname(r), _pm(r.get("mu_star"), r.get("mu_star_conf")), _pm(r.get("sigma"), None)]
                      for _, r in rows.iterrows()]
         else:
-            header = ["Parameter", "Spearman ρ"]
+            header = ["Parameter (dotted path)", "Spearman ρ (−1 to +1)"]
             cells = [[_pname(r), fmt_number(float(r.get("rho", math.nan)), 2, signed=True)] for _, r in rows.iterrows()]
         tables.append(Table(f"Sensitivity of {kpi_title(k).lower()} ({kpi_description(k).lower()})", header, cells))
     return tables

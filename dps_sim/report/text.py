@@ -132,7 +132,7 @@ def fmt_number(x: float, decimals: int, signed: bool = False) -> str:
     return text.replace("-", "−")
 
 
-def fmt_value(x: float, kpi: str, decimals: int | None = None, signed: bool = False) -> str:
+def fmt_value(x: float, kpi: str, decimals: int | None = None, signed: bool = False, top: float | None = None) -> str:
     """A KPI value with its unit: '£1,234', '23.4%', '12.0'."""
     unit = KPI_DESCRIPTIONS.get(kpi, ("", ""))[1]
     scale = 100.0 if unit == "share" else 1.0
@@ -141,21 +141,26 @@ def fmt_value(x: float, kpi: str, decimals: int | None = None, signed: bool = Fa
     v = x * scale
     d = decimals if decimals is not None else decimals_for(v)
     if unit.startswith("£"):
-        return _money(v, d, signed)
+        return _money(v, d, signed, None if top is None else top * scale)
     text = fmt_number(v, d, signed)
     if unit == "share":
         return f"{text}{' pp' if signed else '%'}"
     return text
 
 
-def _money(v: float, decimals: int, signed: bool) -> str:
-    """'£303', '£950k', '£1.12m' (with a sign when asked)."""
+def _money(v: float, decimals: int, signed: bool, top: float | None = None) -> str:
+    """'£303', '£55.5k', '£950k', '£1.12m' (with a sign when asked): one style everywhere, three
+    significant figures from £10,000 up. ``top``, the largest magnitude of a value and its interval, sets
+    the style of all three, so an interval never mixes '£8,045' with '£17.3k'."""
     sign = ("+" if v > 0 else "−" if v < 0 else "") if signed else ("−" if v < 0 else "")
     a = abs(v)
-    if a >= 1e6:
+    t = max(a, abs(top)) if top is not None and math.isfinite(top) else a
+    if round(t, -3) >= 1e6:
         body = f"{a / 1e6:,.2f}m"
-    elif a >= 1e5:
+    elif round(t, -2) >= 1e5:
         body = f"{a / 1e3:,.0f}k"
+    elif round(t, -1) >= 1e4:
+        body = f"{a / 1e3:,.1f}k"
     else:
         body = fmt_number(a, decimals)
     if body.strip("0.,m k") == "":
@@ -163,11 +168,20 @@ def _money(v: float, decimals: int, signed: bool) -> str:
     return f"{sign}£{body}"
 
 
-def fmt_interval(lo: float, hi: float, kpi: str, decimals: int | None = None, signed: bool = False) -> str:
+def money(value: float, signed: bool = False) -> str:
+    """A sum of money in the report's one style: '£14.3', '£5,800', '£55.5k', '£1.21m'."""
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    return _money(value, decimals_for(value), signed)
+
+
+def fmt_interval(lo: float, hi: float, kpi: str, decimals: int | None = None, signed: bool = False,
+                 top: float | None = None) -> str:
     """'3.0 to 4.9' in the KPI's unit."""
     if lo is None or hi is None or not (math.isfinite(lo) and math.isfinite(hi)):
         return "n/a"
-    return f"{fmt_value(lo, kpi, decimals, signed)} to {fmt_value(hi, kpi, decimals, signed)}"
+    top = max(abs(lo), abs(hi), abs(top) if top is not None and math.isfinite(top) else 0.0)
+    return f"{fmt_value(lo, kpi, decimals, signed, top)} to {fmt_value(hi, kpi, decimals, signed, top)}"
 
 
 def spans_zero(lo: float, hi: float) -> bool:
@@ -177,9 +191,9 @@ def spans_zero(lo: float, hi: float) -> bool:
     return lo <= 0.0 <= hi
 
 
-def _magnitude(x: float, kpi: str, d: int, p: Phrase, with_unit: bool = True) -> str:
+def _magnitude(x: float, kpi: str, d: int, p: Phrase, with_unit: bool = True, top: float | None = None) -> str:
     """Unsigned value with its unit, for 'higher by …' clauses."""
-    v = fmt_value(abs(x), kpi, d)
+    v = fmt_value(abs(x), kpi, d, top=top)
     if p.unit == "share":
         return v.replace("%", " percentage points" if with_unit else "")
     if with_unit and p.unit and not p.unit.startswith("£") and p.kind == "amount":
@@ -199,6 +213,7 @@ def difference_clause(row: Mapping[str, Any], horizon_months: int = 0) -> str:
     p = phrase(kpi)
     scale = kpi_scale(kpi)
     d = interval_decimals(diff * scale, lo * scale, hi * scale)
+    top = max((abs(v) for v in (diff, lo, hi) if math.isfinite(v)), default=0.0)
     when = f" over {period(horizon_months)}" if p.over_horizon and horizon_months > 0 else ""
     if not math.isfinite(diff):
         return f"no estimate for {p.noun} (no valid replications)"
@@ -211,17 +226,17 @@ def difference_clause(row: Mapping[str, Any], horizon_months: int = 0) -> str:
         ci = None
         clear = not spans_zero(lo, hi)
     if not clear:
-        interval = ci or f"95% CI {fmt_interval(lo, hi, kpi, d, signed=True)}"
-        return f"no clear difference in {p.noun}{when} ({fmt_value(diff, kpi, d, signed=True)}, {interval})"
+        interval = ci or f"95% CI {fmt_interval(lo, hi, kpi, d, signed=True, top=top)}"
+        return f"no clear difference in {p.noun}{when} ({fmt_value(diff, kpi, d, signed=True, top=top)}, {interval})"
     up = diff > 0
     if ci is None:
         a, b = sorted((abs(lo), abs(hi)))
-        interval = f"95% CI {_magnitude(a, kpi, d, p, with_unit=False)} to {_magnitude(b, kpi, d, p)}"
+        interval = f"95% CI {_magnitude(a, kpi, d, p, False, top)} to {_magnitude(b, kpi, d, p, top=top)}"
     else:
         interval = ci
     if p.kind == "count":
-        return f"{fmt_value(abs(diff), kpi, d)} {'more' if up else 'fewer'} {p.noun}{when} ({interval})"
-    return f"{p.noun}{when} {'higher' if up else 'lower'} by {_magnitude(diff, kpi, d, p)} ({interval})"
+        return f"{fmt_value(abs(diff), kpi, d, top=top)} {'more' if up else 'fewer'} {p.noun}{when} ({interval})"
+    return f"{p.noun}{when} {'higher' if up else 'lower'} by {_magnitude(diff, kpi, d, p, top=top)} ({interval})"
 
 
 def is_clear(row: Mapping[str, Any]) -> bool:
@@ -268,7 +283,9 @@ def mean_clause(row: Mapping[str, Any]) -> str:
     mean, lo, hi = (float(row.get(k, math.nan)) for k in ("mean", "ci_low", "ci_high"))
     scale = kpi_scale(kpi)
     d = interval_decimals(mean * scale, lo * scale, hi * scale)
-    return f"{kpi_title(kpi).lower()} {fmt_value(mean, kpi, d)} (95% CI {fmt_interval(lo, hi, kpi, d)})"
+    top = max((abs(v) for v in (mean, lo, hi) if math.isfinite(v)), default=0.0)
+    return (f"{kpi_title(kpi).lower()} {fmt_value(mean, kpi, d, top=top)} "
+            f"(95% CI {fmt_interval(lo, hi, kpi, d, top=top)})")
 
 
 def overlay_changes(overlay: Mapping[str, Any], baseline: Mapping[str, Any]) -> list[str]:

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dps_sim.model.award import price_scores, quality_scores, reach_scores, total_scores, winner
-from dps_sim.model.tendering import bid_cost
+from dps_sim.model.bids import bid_cost
 from dps_sim.scenario.schema import Behaviour, Weights
 
 W_40_30_30 = Weights(quality=0.40, reach=0.30, price=0.30)

@@ -468,3 +468,19 @@ def test_helper_processes_draw_the_same_charts(compare_dir: Path, tmp_path: Path
     with pytest.warns(UserWarning, match="chart helper failed"):
         fallback = {c.name: c.png for c in build.render_charts(data, workers=2)}
     assert fallback == alone
+
+
+def test_helper_imports_this_dps_sim_whatever_the_working_directory(compare_dir: Path, tmp_path: Path,
+                                                                      monkeypatch) -> None:
+    """A working directory holding another dps_sim must not change the code the helper runs."""
+    import warnings
+
+    from dps_sim.report import build
+
+    (tmp_path / "dps_sim").mkdir()
+    (tmp_path / "dps_sim" / "__init__.py").write_text("raise ImportError('the wrong dps_sim')\n")
+    monkeypatch.chdir(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a failed helper warns
+        charts = build.render_charts(ResultsFolder.open(compare_dir), workers=2)
+    assert [c.name for c in charts] == list(RUN_CHART_NAMES)

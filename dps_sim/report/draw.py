@@ -70,9 +70,13 @@ def draw_and_save(data: ResultsFolder, fns: list[ChartFunction]) -> list[Rendere
 
 
 def start_helper(folder: Path, names: list[str]) -> subprocess.Popen:
-    """A helper process drawing the named charts (read back with :func:`helper_results`)."""
-    return subprocess.Popen([sys.executable, "-m", "dps_sim.report.draw", str(folder), *names],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    """A helper process drawing the named charts (read back with :func:`helper_results`).
+
+    It starts in the folder that holds this dps_sim package, so that ``-m`` imports this same code and
+    not another dps_sim that the caller's working directory may hold."""
+    root = Path(__file__).resolve().parents[2]
+    return subprocess.Popen([sys.executable, "-m", "dps_sim.report.draw", str(Path(folder).resolve()), *names],
+                            cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def helper_results(proc: subprocess.Popen, folder: Path) -> list[RenderedChart] | None:

@@ -16,11 +16,10 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from .fields import (BAND_INCOME_BOUNDS, MAX_DAYS, MAX_MONEY, MAX_MONTH, SIZE_BANDS, SMALL_BANDS, BandShares,
-                     BandValues, Frozen, LogNormal, Money, Month, Share, SizeMix, _f)
+                     BandValues, Frozen, LogNormal, Month, Share, SizeMix, _f)
 from .names import check_policy_name
 from .rules import rule_breaches
-from .shocks import (CostInflation, DemandSurge, FundingCut, FundingUncertainty, GrantLoss, PaymentDelay, Shock,
-                     _ShockBase)
+from .shocks import (CostInflation, DemandSurge, FundingCut, FundingUncertainty, GrantLoss, PaymentDelay, Shock)
 
 __all__ = [
     "BAND_INCOME_BOUNDS", "SIZE_BANDS", "SMALL_BANDS", "Admission", "BandShares", "BandValues", "Behaviour",

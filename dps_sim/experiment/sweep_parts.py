@@ -21,8 +21,7 @@ from .tasks import TaskResult
 def done_runs(parts: store.Parts) -> set[tuple[int, int]]:
     """(point, replication) pairs already in the parts; an unreadable part is removed (and recomputed)."""
     done: set[tuple[int, int]] = set()
-    folder = parts.root / PART_KIND
-    for f in sorted(folder.glob("*.parquet")) if folder.exists() else []:
+    for f in parts.files(PART_KIND):
         try:
             t = pq.read_table(f, columns=["point", "replication"])
         except Exception:  # pragma: no cover - parts are written atomically
@@ -77,8 +76,7 @@ def part_table(chunk: list[TaskResult], design: Design, schema: pa.Schema) -> pa
 
 def combine_parts(parts: store.Parts, schema: pa.Schema) -> pa.Table:
     """All parts in (point, replication) order, without timings (so tables match whatever ran them)."""
-    folder = parts.root / PART_KIND
-    files = sorted(folder.glob("*.parquet")) if folder.exists() else []
+    files = parts.files(PART_KIND)
     if not files:
         return schema.empty_table().drop_columns(["seconds"])
     table = pa.concat_tables([pq.read_table(f, schema=schema) for f in files])

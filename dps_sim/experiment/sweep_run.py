@@ -3,7 +3,6 @@ written as they finish, then points.parquet, sensitivity.csv and .md and the man
 
 from __future__ import annotations
 
-import json
 import tempfile
 import time
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from ..scenario.loading import dump_resolved
-from . import store
+from . import outdir, store
 from .executors import backend_label, default_workers, execute
 from .points import CODE_MISMATCH, LOADED_CODE, CodeMismatch, PointScenarios
 from .sampling import sampler_seed
@@ -61,39 +60,41 @@ def sweep(spec: SweepSpec | str | Path, workers: int | None = None, scheduler: s
     if resume and out is None:
         raise ValueError("resume needs the output folder of the sweep to resume (out=...)")
     tmp = None
+    finished = False
     if out is None:
         tmp = tempfile.TemporaryDirectory(prefix="dps_sim-sweep-")
         folder = Path(tmp.name)
     else:
-        folder = store.prepare_out(out, force=force, resume=resume)
+        fingerprint = spec.fingerprint()
+        prepared = outdir.prepare(out, "sweep", fingerprint, force=force, resume=resume,
+                                  same=lambda m: (m.get("sweep") or {}).get("fingerprint") == fingerprint)
+        folder = prepared.path
+        finished = prepared.finished_before and (folder / "points.parquet").is_file()
     try:
-        return _sweep(spec, workers, scheduler, resume, folder, progress, temporary=tmp is not None)
+        return _sweep(spec, workers, scheduler, resume, finished, folder, progress, temporary=tmp is not None)
     finally:
         if tmp is not None:
             tmp.cleanup()
 
 
-def _sweep(spec: SweepSpec, workers: int, scheduler: str | None, resume: bool, folder: Path,
+def _sweep(spec: SweepSpec, workers: int, scheduler: str | None, resume: bool, finished: bool, folder: Path,
            progress: Progress | None, temporary: bool) -> SweepResults:
     started = time.perf_counter()
     design = spec.design()
     fingerprint = spec.fingerprint()
     parts = store.Parts(folder)
-    stamp = parts.root / "sweep.json"
     points_file = folder / "points.parquet"
     schema = part_schema(spec)
-
-    finished = resume and _check_resume(folder, parts, stamp, fingerprint, points_file)
     if not finished:
         parts.clean_temp()
-        store.atomic_write_text(stamp, json.dumps({"fingerprint": fingerprint, "runs": spec.run_count()}))
-    manifest = store.base_manifest("sweep", spec.seed, {
+    manifest = store.start_manifest(folder, store.base_manifest("sweep", spec.seed, {
         "scenario_file": str(spec.scenario_file) if spec.scenario_file else None,
         "scenario_sha256": store.file_sha256(spec.scenario_file),
         "scenario_name": spec.scenario.name, "policies": [spec.policy], "replications": spec.replications,
         "workers": workers, "backend": backend_label(workers, scheduler),
+        "fingerprint": fingerprint,
         "sweep": {**spec.describe(), "sampler": design.sampler, "fingerprint": fingerprint},
-    })
+    }))
     store.atomic_write_text(folder / "scenario.resolved.yaml", dump_resolved(spec.base))
 
     ran, run_seconds = 0, 0.0
@@ -151,26 +152,3 @@ def _sweep(spec: SweepSpec, workers: int, scheduler: str | None, resume: bool, f
     store.atomic_write_text(folder / "sensitivity.md", text)
     store.write_manifest(folder, manifest)
     return SweepResults(points, sens, manifest, spec, None if temporary else folder, text)
-
-
-def _check_resume(folder: Path, parts: store.Parts, stamp: Path, fingerprint: str, points_file: Path) -> bool:
-    """Check a folder can be resumed; True if the sweep there already finished."""
-    if stamp.exists():
-        if json.loads(stamp.read_text()).get("fingerprint") != fingerprint:
-            raise store.OutputExistsError(
-                f"{folder} holds parts of a different sweep (sweep file, base scenario or model code changed); "
-                "choose another --out, or pass --force to start again")
-        return False
-    manifest_file = folder / "manifest.json"
-    if manifest_file.exists():
-        try:
-            old = json.loads(manifest_file.read_text()).get("sweep", {}).get("fingerprint")
-        except (OSError, ValueError):
-            old = None
-        if old == fingerprint and points_file.exists():
-            return True
-        raise store.OutputExistsError(
-            f"{folder} holds the results of a different run or sweep; choose another --out, or pass --force")
-    if parts.root.exists() and any(parts.root.rglob("*.parquet")):
-        raise store.OutputExistsError(f"{folder}/.parts holds parts of an unknown sweep; pass --force to start again")
-    return False

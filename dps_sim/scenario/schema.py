@@ -19,6 +19,7 @@ from .fields import (BAND_INCOME_BOUNDS, MAX_DAYS, MAX_MONEY, MAX_MONTH, SIZE_BA
                      BandValues, Frozen, LogNormal, Month, Share, SizeMix, _f)
 from .names import check_policy_name
 from .rules import rule_breaches
+from .size import MAX_BYTES_PER_REPLICATION, Size, estimate, human_bytes
 from .shocks import (CostInflation, DemandSurge, FundingCut, FundingUncertainty, GrantLoss, PaymentDelay, Shock)
 
 __all__ = [
@@ -274,4 +275,22 @@ class Scenario(Frozen):
         if breaches:
             path, template, values = breaches[0]
             raise PydanticCustomError("rules", template, {"path": path, **values})
+        return self
+
+    def size(self) -> Size:
+        """How big one replication is: organisations, months, lots per round, memory (rough)."""
+        c = self.procurement.competitions
+        return estimate(self.market.providers, self.market.entry_per_year, self.horizon_months, c.lots_per_round,
+                        c.first_round_lots)
+
+    @model_validator(mode="after")
+    def _bounded_size(self) -> "Scenario":
+        """One replication must fit in memory: refuse a scenario estimated above 4 GB."""
+        size = self.size()
+        if size.bytes > MAX_BYTES_PER_REPLICATION:
+            raise PydanticCustomError(
+                "size", "one replication would need about {need} of memory ({what}); at most {limit}: fewer "
+                "providers, a lower entry_per_year, fewer lots per round or a shorter horizon",
+                {"path": "market.providers", "need": human_bytes(size.bytes), "limit": human_bytes(MAX_BYTES_PER_REPLICATION),
+                 "what": f"{size.organisations:,} organisations over {size.months} months"})
         return self

@@ -1,7 +1,10 @@
 """The ``dps-sim`` command: options, exit codes and progress bars. No model logic here.
 
 Exit codes: 0 success; 2 bad input (unreadable or invalid file, bad option, output folder
-already used) with a message naming the file, key path and line; 1 an unexpected failure.
+already used, no Dask scheduler at the address) with a message naming the file, key path and
+line, before anything is written; 3 the command finished but one or more replications failed
+(their rows hold the error, the screen says why); 1 an unexpected failure (a lost worker or an
+interruption says the command that resumes).
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,11 +20,15 @@ from typing import Iterator, Sequence
 
 from . import __version__
 
-EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT, EXIT_FAILED_RUNS = 0, 1, 2, 3
 
 
 class BadInput(Exception):
     """A problem with what the user gave us (exit code 2)."""
+
+
+class Interrupted(Exception):
+    """A command stopped before the end (a lost worker, Ctrl-C); the message says how to resume (exit code 1)."""
 
 
 def _positive(text: str) -> int:
@@ -43,6 +51,13 @@ def _seed(text: str) -> int:
     return value
 
 
+def _names(text: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("expected policy names separated by commas")
+    return names
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="dps-sim", description="Simulate commissioning through a Dynamic Purchasing System.")
     p.add_argument("--version", action="version", version=f"dps-sim {__version__}")
@@ -52,7 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--reps", type=_positive, default=reps_default, help=f"replications (default {reps_default})")
         sp.add_argument("--seed", type=_seed, default=None, help="root seed (default: the scenario's seed)")
         sp.add_argument("--out", default=None, help="output folder (default results/<command>-<scenario>-<time>)")
-        sp.add_argument("--force", action="store_true", help="replace results already in the output folder")
+        sp.add_argument("--force", action="store_true", help="replace the results dps-sim wrote in the output folder")
+        sp.add_argument("--resume", action="store_true", help="run only the replications missing from --out")
         sp.add_argument("--events", choices=("all", "awards", "none"), default="awards",
                         help="audit trail detail: all (every bid, score and payment), awards (default), none")
         sp.add_argument("--no-report", action="store_true", help="skip charts and report")
@@ -67,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("compare", help="run every policy with common random numbers and compare them")
     c.add_argument("scenario", type=Path)
     c.add_argument("--workers", type=_positive, default=None, help="worker processes (default: all cores)")
+    c.add_argument("--policies", type=_names, default=None, help="comma-separated policies to compare (the baseline "
+                                                                  "is always included)")
     common(c, 20)
 
     s = sub.add_parser("sweep", help="parameter sweep with sensitivity analysis")
@@ -75,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--scheduler", default=None, help="'local' for a Dask LocalCluster, or a scheduler address tcp://host:port")
     s.add_argument("--resume", action="store_true", help="run only what is missing in --out")
     s.add_argument("--out", default=None)
-    s.add_argument("--force", action="store_true")
+    s.add_argument("--force", action="store_true", help="replace the results dps-sim wrote in --out")
     s.add_argument("--no-report", action="store_true")
     s.add_argument("--quiet", action="store_true")
 
@@ -115,8 +133,38 @@ def progress_bar(label: str, enabled: bool) -> Iterator:
 
 def _out_for(args: argparse.Namespace, command: str, name: str) -> Path:
     from .experiment.store import default_out
+    from .scenario.names import safe_stem
 
-    return Path(args.out) if args.out else default_out(command, name)
+    if args.resume and not args.out:
+        raise BadInput(f"--resume needs --out: the folder of the {command} to resume")
+    return Path(args.out) if args.out else default_out(command, safe_stem(name))
+
+
+def resume_command(args: argparse.Namespace, out: Path) -> str:
+    """The command line that resumes this command in ``out``."""
+    file = args.sweep if args.command == "sweep" else args.scenario
+    words = ["dps-sim", args.command, str(file)]
+    for option in ("policy", "policies", "reps", "seed", "events", "workers", "scheduler"):
+        value = getattr(args, option, None)
+        if value is not None and option != "events" or (option == "events" and value not in (None, "awards")):
+            words += [f"--{option}", ",".join(value) if isinstance(value, list) else str(value)]
+    words += ["--out", str(out), "--resume"]
+    return shlex.join(words)
+
+
+@contextmanager
+def _resumable(args: argparse.Namespace, out: Path) -> Iterator[None]:
+    """A lost worker or Ctrl-C: say that finished replications are kept and what to type to go on."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        yield
+    except BrokenProcessPool:
+        raise Interrupted(f"a worker process stopped unexpectedly (killed, or out of memory); the finished "
+                          f"replications are kept in {out}. To go on, run:\n  {resume_command(args, out)}") from None
+    except KeyboardInterrupt:
+        raise Interrupted(f"interrupted; the finished replications are kept in {out}. To go on, run:\n  "
+                          f"{resume_command(args, out)}") from None
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -126,58 +174,82 @@ def cmd_run(args: argparse.Namespace) -> int:
     sc = load_scenario(args.scenario)
     resolve_policy(sc, args.policy)  # an unknown policy is bad input, before any output
     out = _out_for(args, "run", args.scenario.stem)
-    with progress_bar(f"run {args.scenario.stem}", not args.quiet) as cb:
+    with _resumable(args, out), progress_bar(f"run {args.scenario.stem}", not args.quiet) as cb:
         res = run(sc, policy=args.policy, reps=args.reps, seed=args.seed, workers=args.workers, events=args.events,
-                  out=out, force=args.force, progress=cb)
+                  out=out, force=args.force, resume=args.resume, progress=cb)
     return _finish(args, res, _print_runs)
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from .experiment import compare
-    from .scenario import load_scenario
+    from .scenario import load_scenario, resolve_policy
 
     sc = load_scenario(args.scenario)
+    for name in args.policies or []:
+        resolve_policy(sc, name)
     out = _out_for(args, "compare", args.scenario.stem)
-    with progress_bar(f"compare {args.scenario.stem}", not args.quiet) as cb:
+    with _resumable(args, out), progress_bar(f"compare {args.scenario.stem}", not args.quiet) as cb:
         res = compare(sc, reps=args.reps, seed=args.seed, workers=args.workers, events=args.events, out=out,
-                      force=args.force, progress=cb)
+                      force=args.force, resume=args.resume, progress=cb, policies=args.policies)
     return _finish(args, res, _print_summary)
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    from .experiment.executors import check_scheduler
     from .experiment.sweep import load_sweep, sweep
 
-    if args.resume and not args.out:
-        raise BadInput("--resume needs --out: the folder of the sweep to resume")
     spec = load_sweep(args.sweep)
     out = _out_for(args, "sweep", args.sweep.stem)
-    with progress_bar(f"sweep {args.sweep.stem}", not args.quiet) as cb:
+    if args.scheduler:
+        problem = check_scheduler(args.scheduler)
+        if problem:
+            raise BadInput(f"--scheduler {problem}")
+    with _resumable(args, out), progress_bar(f"sweep {args.sweep.stem}", not args.quiet) as cb:
         res = sweep(spec, workers=args.workers, scheduler=args.scheduler, resume=args.resume, out=out,
                     force=args.force, progress=cb)
     if not args.no_report:
         _report(res.out)
-    print(f"{len(res.points)} rows, {int((res.points['error'] != '').sum())} failed; results written to {res.out}")
-    return EXIT_OK
+    failed = res.points[res.points["error"] != ""]
+    print(f"{len(res.points)} rows, {len(failed)} failed; results written to {res.out}")
+    return _failures(failed["error"], len(res.points), "runs", "points.parquet")
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from .scenario import load_scenario, policy_names, read_yaml
+    from .scenario.size import human_bytes
 
     data, _ = read_yaml(args.file)
     if "parameters" in data or "method" in data:
         from .experiment.sweep import load_sweep
 
         spec = load_sweep(args.file)
-        print(f"{args.file}: valid sweep ({spec.method}, {spec.run_count()} runs over {len(spec.parameters)} parameters)")
+        size = spec.base.size()
+        print(f"{args.file}: valid sweep ({spec.method}, {spec.run_count():,} runs: {spec.point_count():,} points x "
+              f"{spec.replications} replications, over {len(spec.parameters)} parameters); each run "
+              f"{size.describe().replace(' per replication', '')} (at the base values), "
+              f"so about {human_bytes(size.bytes)} per worker")
         return EXIT_OK
     sc = load_scenario(args.file)
-    print(f"{args.file}: valid scenario '{sc.name}' with policies: {', '.join(policy_names(sc))}")
+    names = policy_names(sc)
+    size = max((s.size() for s in (sc, *(_policy(sc, n) for n in names[1:]))), key=lambda z: z.bytes)
+    print(f"{args.file}: valid scenario '{sc.name}' with policies: {', '.join(names)}\n"
+          f"  one replication: {size.describe().replace(' per replication', '')} (largest policy)\n"
+          f"  runs: `run` 10 (--reps), `compare` {20 * len(names)} ({len(names)} policies x 20 replications)")
     return EXIT_OK
 
 
+def _policy(sc, name: str):
+    from .scenario import resolve_policy
+
+    return resolve_policy(sc, name)
+
+
 def cmd_report(args: argparse.Namespace) -> int:
-    if not (args.results / "manifest.json").exists():
+    from .experiment.outdir import check_report_target
+
+    if not (args.results / "manifest.json").is_file():
         raise BadInput(f"{args.results}: not a results folder (no manifest.json)")
+    check_report_target(args.results)
     paths = _report(args.results)
     print(f"report written to {paths}")
     return EXIT_OK
@@ -203,28 +275,52 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _report(folder: Path | None):
+def _report(folder: Path):
+    """Draw the report; the manifest lists the report's files as the tool's own."""
+    from .experiment.outdir import REPORT_FILES
+    from .experiment.store import claim_files, settle_files
     from .report import build_report
 
-    return build_report(folder)
+    claim_files(folder, list(REPORT_FILES))
+    try:
+        return build_report(folder)
+    finally:
+        settle_files(folder)
 
 
 def _finish(args: argparse.Namespace, res, show) -> int:
-    """After run or compare: the report (unless --no-report), the figures on screen, where they are."""
+    """After run or compare: the report (unless --no-report), the figures on screen, where they are, and
+    exit code 3 if any replication failed."""
     if not args.no_report:
         _report(res.out)
     show(res)
     print(f"results written to {res.out}")
-    return EXIT_OK
+    return _failures(res.failed["error"], len(res.runs), "replications", "runs.csv")
+
+
+def _failures(errors, total: int, what: str, table: str) -> int:
+    """Exit code 3 with the causes of failed replications summarised on screen, or 0 if none failed."""
+    if len(errors) == 0:
+        return EXIT_OK
+    causes = errors.map(lambda e: e.split("\n", 1)[0][:200]).value_counts()
+    print(f"{len(errors)} of {total} {what} failed; their rows in {table} hold the error. Causes:", file=sys.stderr)
+    for cause, count in causes.head(5).items():
+        print(f"  {count} x {cause}", file=sys.stderr)
+    if len(causes) > 5:
+        print(f"  ... and {len(causes) - 5} other causes", file=sys.stderr)
+    return EXIT_FAILED_RUNS
 
 
 def _print_runs(res) -> None:
     from .metrics import KPI_NAMES
 
-    means = res.runs[list(KPI_NAMES)].mean()
+    ok = res.runs[res.runs["error"] == ""]
+    print(f"{len(res.runs)} replications of policy '{res.policies[0]}' (means of the {len(ok)} that finished):")
+    if ok.empty:
+        print("  none finished: no KPIs to show")
+        return
     width = max(len(k) for k in KPI_NAMES)
-    print(f"{len(res.runs)} replications of policy '{res.policies[0]}' (means):")
-    for k, v in means.items():
+    for k, v in ok[list(KPI_NAMES)].mean().items():
         print(f"  {k:<{width}}  {v:,.3f}")
 
 
@@ -259,8 +355,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OutputExistsError, BadInput) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except Interrupted as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
     except KeyboardInterrupt:
-        print("interrupted: finished replications are kept in the output folder's .parts/", file=sys.stderr)
+        print("interrupted", file=sys.stderr)
         return EXIT_FAILURE
     except Exception as exc:  # an unexpected failure: short message, traceback on request
         if os.environ.get("DPS_SIM_DEBUG"):

@@ -318,7 +318,8 @@ def test_bad_options_exit_2(argv: list[str], option: str, tiny_scenario_file: Pa
 
 
 def test_existing_output_is_never_overwritten_silently(tiny_scenario_file: Path, tmp_path: Path, capsys) -> None:
-    """A non-empty --out folder: exit 2 and files untouched; with --force the run replaces its results."""
+    """A non-empty --out folder: exit 2 and files untouched; --force replaces only what dps-sim wrote there:
+    a user's own file named like an output (runs.csv) is refused, not replaced."""
     out = tmp_path / "out"
     out.mkdir()
     old_runs = "policy,replication\nkeep,me\n"
@@ -335,7 +336,13 @@ def test_existing_output_is_never_overwritten_silently(tiny_scenario_file: Path,
 
     code = main(argv + ["--force"])
     err = capsys.readouterr().err
-    assert code == 0, err
-    assert (out / "runs.csv").read_text() != old_runs
-    assert (out / "manifest.json").exists()
+    assert code == EXIT_BAD_INPUT, err
+    assert "did not write" in err and "runs.csv" in err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+    (out / "runs.csv").unlink()
+    assert main(argv + ["--force"]) == 0, capsys.readouterr().err
+    first = (out / "runs.csv").read_bytes()
+    assert main(argv + ["--force", "--seed", "99"]) == 0, capsys.readouterr().err
+    assert (out / "runs.csv").read_bytes() != first, "--force replaces the tool's own results"
     assert (out / "notes.txt").read_text() == "my notes", "--force replaces results, not the user's other files"

@@ -272,7 +272,7 @@ def test_workers_running_other_code_stop_the_sweep(workdir, tmp_path, monkeypatc
     """Pool workers import dps_sim afresh: if the files changed after this process imported them (other
     work in the same tree), they would run other code. They refuse instead of mixing versions in a table;
     here this process pretends to run other code."""
-    import dps_sim.experiment.sweep as sweep_module
+    import dps_sim.experiment.sweep_run as sweep_module
 
     monkeypatch.setattr(sweep_module, "LOADED_CODE", "0" * 64)
     with pytest.raises(sweep_module.CodeMismatch, match="different dps_sim code"):

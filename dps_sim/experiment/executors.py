@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import re
+import socket
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Iterator
 
@@ -27,6 +29,27 @@ def backend_label(workers: int, scheduler: str | None) -> str:
     if scheduler:
         return f"dask:{scheduler}" + (f" ({workers} workers)" if scheduler == "local" else "")
     return "in-process" if workers <= 1 else f"process-pool:{workers}"
+
+
+SCHEDULER_ADDRESS = re.compile(r"(?:(tcp|tls)://)?(\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]+):([0-9]{1,5})")
+"""A Dask scheduler address: [tcp:// or tls://]host:port."""
+
+
+def check_scheduler(address: str, timeout: float = 3.0) -> str | None:
+    """Why ``address`` is no usable Dask scheduler ('local' always is), or None: checked in seconds, by
+    its form and by opening a TCP connection to it, before any output is written."""
+    if address == "local":
+        return None
+    match = SCHEDULER_ADDRESS.fullmatch(address)
+    if match is None or not 0 < int(match.group(3)) < 65536:
+        shown = address if len(address) <= 60 and address.isprintable() else repr(address[:60])
+        return (f"{shown!r} is not a scheduler address: give 'local', or host:port such as tcp://10.0.0.5:8786")
+    host, port = match.group(2).strip("[]"), int(match.group(3))
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return None
+    except OSError as exc:
+        return f"no Dask scheduler answers at {address} ({exc.strerror or type(exc).__name__}); start one or check the address"
 
 
 def chunked(tasks: list[Task], workers: int, per_worker: int = 8, largest: int = 10) -> list[list[Task]]:
@@ -68,7 +91,7 @@ def run_dask(payload: Payload, chunks: list[list[Task]], scheduler: str, workers
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0")  # any free port: no clash on a shared machine
         client = Client(cluster)
     else:
-        client = Client(scheduler)
+        client = Client(scheduler, timeout=10)
     try:
         shared = client.scatter(payload, broadcast=True)
         futures = client.map(run_chunk, [shared] * len(chunks), chunks, pure=False)

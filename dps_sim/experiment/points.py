@@ -66,7 +66,8 @@ def code_hash() -> str:
     as the files are now."""
     root = Path(__file__).resolve().parent.parent
     files = sorted([*root.glob("model/*.py"), *root.glob("scenario/*.py"), root / "metrics.py",
-                    *(root / "experiment" / f for f in ("points.py", "sampling.py", "seeds.py", "sweep.py", "tasks.py"))])
+                    *(root / "experiment" / f for f in ("points.py", "sampling.py", "seeds.py", "tasks.py")),
+                    *root.glob("experiment/sweep*.py")])
     h = hashlib.sha256()
     for f in files:
         if f.exists():

@@ -8,6 +8,8 @@ finishes and return a :class:`Results` holding the final pandas tables.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,12 +20,13 @@ import pyarrow as pa
 
 from .. import metrics
 from ..scenario import BASELINE, Scenario, dump_resolved, load_scenario, policy_names, resolve_policy
-from . import store
+from . import outdir, store
 from ..scenario.loading import source_file
 from .executors import backend_label, default_workers, execute
 from .seeds import resolve_seed, seed_record
 from .stats import summarise
-from .tasks import Payload, Task, TaskResult, describe
+from .points import LOADED_CODE
+from .tasks import Payload, Task, TaskResult
 
 Progress = Callable[[int, int], None]
 """Called with (replications done, replications in all) as results arrive."""
@@ -56,60 +59,79 @@ def _as_scenario(scenario: Scenario | str | Path) -> tuple[Scenario, str | None]
 
 def run(scenario: Scenario | str | Path, policy: str | None = None, reps: int = 10, seed: int | None = None, *,
         workers: int = 1, scheduler: str | None = None, events: str = "awards", out: str | Path | None = None,
-        force: bool = False, progress: Progress | None = None, command: str = "run") -> Results:
-    """Run ``reps`` replications of one policy (default: the baseline) and write the output folder."""
+        force: bool = False, resume: bool = False, progress: Progress | None = None) -> Results:
+    """Run ``reps`` replications of one policy (default: the baseline) and write the output folder.
+
+    ``resume``: run only the replications missing from ``out`` (which must hold the same run)."""
     sc, path = _as_scenario(scenario)
     name = policy or BASELINE
     resolve_policy(sc, name)  # fail early on an unknown policy
-    return _execute(sc, path, [name], reps, seed, workers, scheduler, events, out, force, progress, command,
+    return _execute(sc, path, [name], reps, seed, workers, scheduler, events, out, force, resume, progress,
                     with_summary=False)
 
 
 def compare(scenario: Scenario | str | Path, reps: int = 20, seed: int | None = None, *, workers: int | None = None,
             scheduler: str | None = None, events: str = "awards", out: str | Path | None = None, force: bool = False,
-            progress: Progress | None = None, command: str = "compare") -> Results:
-    """Run every policy of the scenario with common random numbers and summarise paired differences."""
+            resume: bool = False, progress: Progress | None = None, policies: list[str] | None = None) -> Results:
+    """Run every policy of the scenario (or those named, the baseline always first) with common random
+    numbers and summarise paired differences. ``resume``: run only what is missing from ``out``."""
     sc, path = _as_scenario(scenario)
     workers = default_workers() if workers is None else workers
-    return _execute(sc, path, policy_names(sc), reps, seed, workers, scheduler, events, out, force, progress,
-                    command, with_summary=True)
+    names = policy_names(sc)
+    if policies is not None:
+        for p in policies:
+            resolve_policy(sc, p)  # an unknown name is bad input, naming the file
+        names = [n for n in names if n == BASELINE or n in policies]
+    return _execute(sc, path, names, reps, seed, workers, scheduler, events, out, force, resume, progress,
+                    with_summary=True)
+
+
+def fingerprint(command: str, resolved: dict[str, Scenario], reps: int, seed: int, events: str) -> str:
+    """Hash of what decides a run's or comparison's tables: resume refuses a folder with another."""
+    data = {"command": command, "policies": {p: s.model_dump(mode="json") for p, s in resolved.items()},
+            "order": list(resolved), "reps": reps, "seed": seed, "events": events, "code": LOADED_CODE}
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def _execute(sc: Scenario, path: str | None, policies: list[str], reps: int, seed: int | None, workers: int,
-             scheduler: str | None, events: str, out: str | Path | None, force: bool, progress: Progress | None,
-             command: str, with_summary: bool) -> Results:
+             scheduler: str | None, events: str, out: str | Path | None, force: bool, resume: bool,
+             progress: Progress | None, with_summary: bool) -> Results:
     if reps < 1:
         raise ValueError("reps must be at least 1")
+    if resume and out is None:
+        raise ValueError("resume needs the output folder to resume (out=...)")
     root_seed = resolve_seed(seed, sc.seed)
     resolved = {p: resolve_policy(sc, p) for p in policies}
+    kind = "compare" if with_summary else "run"
+    print_ = fingerprint(kind, resolved, reps, root_seed, events)
     tmp = None
     if out is None:
         tmp = tempfile.TemporaryDirectory(prefix="dps_sim-")
         folder = Path(tmp.name)
     else:
-        folder = store.prepare_out(out, force=force)
+        folder = outdir.prepare(out, kind, print_, force=force, resume=resume).path
     try:
-        manifest = store.base_manifest(command, root_seed, {
+        manifest = store.start_manifest(folder, store.base_manifest(kind, root_seed, {
             "scenario_file": path, "scenario_sha256": store.file_sha256(path), "scenario_name": sc.name,
             "policies": policies, "replications": reps, "workers": workers, "backend": backend_label(workers, scheduler),
-            "events": events,
+            "events": events, "fingerprint": print_,
             "replication_seeds": [seed_record(root_seed, r) for r in range(reps)],
             "seed_note": "replication r of every policy uses SeedSequence(entropy=seed, spawn_key=(r,))",
-        })
+        }))
         store.atomic_write_text(folder / "scenario.resolved.yaml", _resolved_yaml(sc))
-        tasks = [Task(p, r, (r,)) for p in policies for r in range(reps)]
-        payload = Payload(resolved, root_seed, events)
         parts = store.Parts(folder)
-        rows: list[dict[str, Any]] = []
-        done = 0
+        done = _committed(parts) if resume else set()
+        tasks = [Task(p, r, (r,)) for p in policies for r in range(reps) if (p, r) not in done]
+        payload = Payload(resolved, root_seed, events)
+        finished = len(done)
         for chunk in execute(payload, tasks, workers, scheduler):
-            for res in chunk:
-                rows.append({"policy": res.task.key, **describe(res)})
             _write_parts(parts, chunk)
-            done += len(chunk)
+            finished += len(chunk)
             if progress:
-                progress(done, len(tasks))
-        runs = store.order_frame(pd.DataFrame(rows), "policy", policies, ["replication"])
+                progress(finished, reps * len(policies))
+        runs = store.order_frame(_runs_table(parts), "policy", policies, ["replication"])
+        if len(runs) != reps * len(policies):
+            raise RuntimeError(f"expected {reps * len(policies)} replications in the parts, found {len(runs)}")
         seconds = runs.pop("seconds")
         tables = {kind: store.order_frame(parts.read(kind), "policy", policies, ["replication", *order])
                   for kind, order in (("timeseries", ["month"]), ("providers", ["provider"]), ("events", ["day"]))}
@@ -117,6 +139,7 @@ def _execute(sc: Scenario, path: str | None, policies: list[str], reps: int, see
         _write_tables(folder, runs, tables, summary)
         parts.remove()
         manifest["failed_replications"] = int((runs["error"] != "").sum())
+        manifest["replications_resumed"] = len(done)
         manifest["replication_seconds_total"] = float(seconds.sum())
         manifest["replication_seconds_median"] = float(seconds.median())
         store.write_manifest(folder, manifest)
@@ -132,17 +155,61 @@ def _resolved_yaml(sc: Scenario) -> str:
     return dump_resolved(sc)
 
 
+KPI_COLUMNS: tuple[str, ...] = tuple(metrics.KPI_NAMES) + tuple(metrics.EXTRA_KPIS)
+
+
+def _chunk_key(chunk: list[TaskResult]) -> str:
+    first = chunk[0].task
+    return f"{first.key}__r{first.replication:06d}"
+
+
 def _write_parts(parts: store.Parts, chunk: list[TaskResult]) -> None:
-    """One Parquet part per table kind for a finished chunk of replications (one write, not one per replication)."""
+    """One Parquet part per table kind for a finished chunk of replications; the runs part last, so that a
+    chunk counts as done (on resume) only once all its tables are on disk."""
     if not chunk:
         return
-    first = chunk[0].task
-    key = f"{first.key}__r{first.replication:06d}"
+    key = _chunk_key(chunk)
     for kind in ("timeseries", "providers", "events"):
         tables = [store.columns_table(getattr(res, kind), {"policy": res.task.key, "replication": res.task.replication})
                   for res in chunk if getattr(res, kind)]
         if tables:
             parts.write(kind, key, pa.concat_tables(tables))
+    parts.write("runs", key, _runs_part(chunk))
+
+
+def _runs_part(chunk: list[TaskResult]) -> pa.Table:
+    """The runs.csv rows of a chunk: every KPI column always (NaN where a replication failed)."""
+    extra = [k for res in chunk for k in res.kpis if k not in KPI_COLUMNS]
+    data: dict[str, pa.Array] = {
+        "policy": pa.array([res.task.key for res in chunk], pa.string()),
+        "replication": pa.array([res.task.replication for res in chunk], pa.int64()),
+    }
+    for k in (*KPI_COLUMNS, *dict.fromkeys(extra)):
+        data[k] = pa.array([float(res.kpis.get(k, float("nan"))) for res in chunk], pa.float64())
+    data["error"] = pa.array([res.error or "" for res in chunk], pa.string())
+    data["seconds"] = pa.array([round(res.seconds, 4) for res in chunk], pa.float64())
+    return pa.table(data)
+
+
+def _runs_table(parts: store.Parts) -> pd.DataFrame:
+    """All runs rows from the parts, error and seconds last."""
+    df = parts.read("runs")
+    if df.empty:
+        return pd.DataFrame(columns=["policy", "replication", *KPI_COLUMNS, "error", "seconds"])
+    rest = [c for c in df.columns if c not in ("error", "seconds")]
+    return df[rest + ["error", "seconds"]]
+
+
+def _committed(parts: store.Parts) -> set[tuple[str, int]]:
+    """(policy, replication) pairs whose chunk finished; parts of chunks that did not finish are removed."""
+    parts.clean_temp()
+    keys = parts.keys("runs")
+    for kind in ("timeseries", "providers", "events"):
+        for f in parts.files(kind):
+            if f.stem not in keys:
+                f.unlink()
+    df = parts.read("runs")
+    return set(zip(df["policy"], df["replication"].astype(int))) if not df.empty else set()
 
 
 def _write_tables(folder: Path, runs: pd.DataFrame, tables: dict[str, pd.DataFrame], summary: pd.DataFrame | None) -> None:

@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 import platform
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -25,13 +24,12 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 import pandas as pd
 
-from .errors import OutputExistsError
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-OUTPUT_FILES = ("scenario.resolved.yaml", "manifest.json", "runs.csv", "summary.csv", "timeseries.parquet",
-                "events.parquet", "providers.parquet", "points.parquet", "sensitivity.csv", "report.html",
-                "report.pdf", "charts")
+from . import outdir
+from .errors import OutputExistsError  # noqa: F401  (re-exported: callers catch store.OutputExistsError)
+
 LIBRARIES = ("numpy", "scipy", "pandas", "pyarrow", "simpy", "pydantic", "PyYAML", "matplotlib", "SALib", "dask",
              "distributed", "rich")
 
@@ -40,25 +38,6 @@ def default_out(command: str, name: str, root: str | Path = "results") -> Path:
     """results/<command>-<scenario>-<UTC timestamp>."""
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
     return Path(root) / f"{command}-{name}-{stamp}"
-
-
-def prepare_out(out: str | Path, force: bool = False, resume: bool = False) -> Path:
-    """Create the output folder; refuse to reuse a non-empty one unless forced or resuming."""
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise OutputExistsError(f"{out} exists and is not a folder")
-    if out.exists() and any(out.iterdir()) and not resume:
-        if not force:
-            raise OutputExistsError(
-                f"output folder {out} already holds results; choose another --out, or pass --force to replace them")
-        for name in OUTPUT_FILES + (".parts",):
-            target = out / name
-            if target.is_dir():
-                shutil.rmtree(target)
-            elif target.exists():
-                target.unlink()
-    out.mkdir(parents=True, exist_ok=True)
-    return out
 
 
 def _umask_mode() -> int:
@@ -111,7 +90,7 @@ def columns_table(columns: dict[str, Any], constants: dict[str, Any]) -> pa.Tabl
 
 
 class Parts:
-    """Parquet parts of one output folder, one file per (kind, key)."""
+    """Parquet parts of one output folder, one file per (kind, key); only files named as parts count."""
 
     def __init__(self, out: Path):
         self.root = out / ".parts"
@@ -122,27 +101,30 @@ class Parts:
     def write(self, kind: str, key: str, table: pa.Table) -> None:
         atomic_write_table(self.path(kind, key), table)
 
-    def keys(self, kind: str) -> set[str]:
+    def files(self, kind: str) -> list[Path]:
+        """The part files of a kind, in name order."""
         folder = self.root / kind
-        if not folder.exists():
-            return set()
-        return {p.stem for p in folder.glob("*.parquet")}
+        if not folder.is_dir():
+            return []
+        return sorted(f for f in folder.iterdir() if f.is_file() and outdir.PART_NAME.fullmatch(f.name))
 
-    def read(self, kind: str) -> pd.DataFrame:
-        folder = self.root / kind
-        files = sorted(folder.glob("*.parquet")) if folder.exists() else []
+    def keys(self, kind: str) -> set[str]:
+        return {p.stem for p in self.files(kind)}
+
+    def read(self, kind: str, schema: pa.Schema | None = None) -> pd.DataFrame:
+        files = self.files(kind)
         if not files:
-            return pd.DataFrame()
-        return pa.concat_tables([pq.read_table(f) for f in files], promote_options="permissive").to_pandas()
+            return schema.empty_table().to_pandas() if schema is not None else pd.DataFrame()
+        tables = [pq.read_table(f, schema=schema) for f in files]
+        return pa.concat_tables(tables, promote_options="permissive").to_pandas()
 
     def clean_temp(self) -> None:
         """Remove temp files a killed run may have left."""
-        if self.root.exists():
-            for tmp in self.root.rglob("*.tmp"):
-                tmp.unlink()
+        outdir.clean_temp(self.root)
 
     def remove(self) -> None:
-        shutil.rmtree(self.root, ignore_errors=True)
+        """Remove the parts (and only them)."""
+        outdir.remove_parts(self.root)
 
 
 def git_commit(start: Path | None = None) -> dict[str, Any] | None:
@@ -193,8 +175,42 @@ def base_manifest(command: str, seed: int, extra: dict[str, Any]) -> dict[str, A
     }
 
 
+def start_manifest(out: Path, manifest: dict[str, Any]) -> dict[str, Any]:
+    """Write the manifest before any other file: status running, listing every file the command may write."""
+    manifest = {**manifest, "status": "running", "files": list(outdir.files_for(manifest["command"]))}
+    _dump_manifest(out, manifest)
+    return manifest
+
+
 def write_manifest(out: Path, manifest: dict[str, Any]) -> None:
-    manifest = {**manifest, "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    """The final manifest: status finished, the end time, and the files the command wrote that exist."""
+    listed = manifest.get("files") or outdir.files_for(manifest["command"])
+    manifest = {**manifest, "status": "finished",
+                "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "files": outdir.existing(out, [f for f in listed if f in outdir.KNOWN_FILES] + ["manifest.json"])}
+    manifest["files"] = list(dict.fromkeys(manifest["files"]))
+    _dump_manifest(out, manifest)
+
+
+def claim_files(out: Path, names: list[str]) -> None:
+    """Add files about to be written (e.g. the report's) to the manifest's list; ``settle_files`` prunes it."""
+    manifest = outdir.read_manifest(out)
+    if manifest is not None:
+        manifest["files"] = list(dict.fromkeys([*(manifest.get("files") or []), *names]))
+        _dump_manifest(out, manifest)
+
+
+def settle_files(out: Path) -> None:
+    """Keep in the manifest's list only the files that exist."""
+    manifest = outdir.read_manifest(out)
+    if manifest is not None:
+        listed = [f for f in manifest.get("files") or [] if isinstance(f, str) and f in outdir.KNOWN_FILES]
+        manifest["files"] = outdir.existing(out, listed + ["manifest.json"])
+        manifest["files"] = list(dict.fromkeys(manifest["files"]))
+        _dump_manifest(out, manifest)
+
+
+def _dump_manifest(out: Path, manifest: dict[str, Any]) -> None:
     atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=2, default=_json_default))
 
 

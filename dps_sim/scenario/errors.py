@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from .names import excerpt
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -27,7 +29,9 @@ class Problem:
         where = self.file
         if self.line is not None:
             where += f", line {self.line}"
-        key = f" {'near' if self.near else 'at'} key '{self.path}'" if self.path else ""
+        path = self.path if self.path is None or (self.path.isprintable() and len(self.path) <= 120) \
+            else excerpt(self.path, 120).strip("'")
+        key = f" {'near' if self.near else 'at'} key '{path}'" if path else ""
         return f"{where}{key}: {self.message}"
 
 

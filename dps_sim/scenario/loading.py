@@ -1,7 +1,7 @@
 """Reading scenario files: safe YAML with line numbers, ``extends``, policy overlays.
 
-Flow: text → YAML nodes (PyYAML ``SafeLoader``; no Python tags are ever constructed) →
-plain data plus a map from dotted key path to (file, line) → ``extends`` merged →
+Flow: a bounded, checked read and safe YAML (:mod:`.yamlfile`) → plain data plus a map from
+dotted key path to (file, line) → ``extends`` merged →
 validated frozen :class:`~dps_sim.scenario.schema.Scenario`. Every policy overlay is
 validated at load time too, so ``dps-sim validate`` catches a bad policy before a run.
 
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import copy
 import os
-import re
 import weakref
 from pathlib import Path
 from typing import Any, Mapping
@@ -23,180 +22,12 @@ import yaml
 from pydantic import ValidationError
 
 from .errors import Problem, ScenarioError
+from .names import check_policy_name, excerpt
 from .schema import Scenario
 
-Where = dict[str, tuple[str, int]]
-"""Dotted key path → (file, 1-based line) where that key is written; ``""`` is the top-level mapping."""
+from .yamlfile import Where, check_suffix, read_yaml
 
 BASELINE = "baseline"
-
-MAX_VALUES = 1_000_000
-"""Most values a file may expand to through aliases (guards against 'billion laughs' files)."""
-
-
-# --------------------------------------------------------------------------- YAML
-
-
-class _Loader(yaml.SafeLoader):
-    """PyYAML's SafeLoader with YAML 1.2 booleans (true/false only)."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-                              list("tTfF"))
-
-
-def read_yaml(path: str | Path) -> tuple[dict[str, Any], Where]:
-    """Parse a YAML mapping safely; return the data and where each key is written."""
-    path = Path(path)
-    file = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError.single(file, "file not found") from None
-    except IsADirectoryError:
-        raise ScenarioError.single(file, "is a folder, not a YAML file") from None
-    except UnicodeDecodeError as exc:
-        line = exc.object[:exc.start].count(b"\n") + 1
-        raise ScenarioError.single(file, f"cannot read file: not UTF-8 text (byte {exc.object[exc.start]:#x}); "
-                                         "save it as UTF-8", line=line) from None
-    except OSError as exc:
-        raise ScenarioError.single(file, f"cannot read file: {exc.strerror or exc}") from None
-    loader = _Loader(text)
-    where: Where = {}
-    starts: dict[tuple[int, int], str] = {}
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            raise ScenarioError.single(file, "file is empty: expected a mapping of keys such as 'name:'")
-        _check_expansion(node, file)
-        _walk(node, "", file, where, starts)
-        if isinstance(node, yaml.MappingNode):
-            where[""] = (file, node.start_mark.line + 1)
-        data = loader.construct_document(node)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        what = exc.problem or str(exc)
-        if exc.context and exc.problem:
-            started = exc.context_mark.line + 1 if exc.context_mark is not None else None
-            context = exc.context + (f" that starts on line {started}" if started not in (None, line) else "")
-            what = f"{context}, {what}" if what.startswith("but ") else f"{what} ({context})"
-        if "another document" in what:
-            what += " (a '---' line starts a second document; a scenario file holds one)"
-        if "python" in str(exc):
-            what = f"{what}. Python tags (!!python/...) are never loaded: write plain values"
-        if isinstance(exc, yaml.constructor.ConstructorError) and mark is not None:
-            key, near = starts.get((mark.line, mark.column)), False  # the value that cannot be constructed
-        else:
-            key = _key_near_error(text)  # a syntax error: the key being read when the parser stopped
-            near = key is not None
-        raise ScenarioError(Problem(file, key, line, f"YAML cannot be read: {what}", near=near)) from None
-    except yaml.YAMLError as exc:
-        raise ScenarioError.single(file, f"YAML cannot be read: {exc}") from None
-    except RecursionError:
-        raise ScenarioError.single(file, "YAML cannot be read: nested too deeply") from None
-    finally:
-        loader.dispose()
-    if not isinstance(data, dict):
-        raise ScenarioError.single(file, f"expected a mapping of keys at the top level, got {type(data).__name__}", line=1)
-    return data, where
-
-
-def _check_expansion(root: yaml.Node, file: str) -> None:
-    """Reject aliases that refer to their own container, or expand the file beyond MAX_VALUES."""
-    sizes: dict[int, int] = {}
-    open_nodes: set[int] = set()
-
-    def size(node: yaml.Node) -> int:
-        key = id(node)
-        if key in sizes:
-            return sizes[key]
-        if key in open_nodes:
-            raise ScenarioError.single(file, "an alias (*name) is used inside the mapping or list its anchor (&name) "
-                                             "marks", line=node.start_mark.line + 1)
-        open_nodes.add(key)
-        total = 1
-        if isinstance(node, yaml.MappingNode):
-            total += sum(size(k) + size(v) for k, v in node.value)
-        elif isinstance(node, yaml.SequenceNode):
-            total += sum(size(item) for item in node.value)
-        open_nodes.discard(key)
-        if total > MAX_VALUES:
-            raise ScenarioError.single(file, f"aliases (*name) expand this file to more than {MAX_VALUES:,} values",
-                                       line=node.start_mark.line + 1)
-        sizes[key] = total
-        return total
-
-    size(root)
-
-
-def _walk(node: yaml.Node, prefix: str, file: str, where: Where, starts: dict | None = None) -> None:
-    """Record the line of every key and list item below ``node``; reject duplicate keys.
-
-    ``starts``, if given, maps the (line, column) where each value starts to its key path.
-    """
-    if starts is not None and prefix:
-        starts.setdefault((node.start_mark.line, node.start_mark.column), prefix)
-    if isinstance(node, yaml.MappingNode):
-        seen: dict[str, int] = {}
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            path = f"{prefix}.{key}" if prefix else key
-            line = key_node.start_mark.line + 1
-            if key in seen:
-                raise ScenarioError.single(file, f"key '{key}' appears twice (first on line {seen[key]})", path=path,
-                                           line=line)
-            seen[key] = line
-            where[path] = (file, line)
-            _walk(value_node, path, file, where, starts)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            path = f"{prefix}.{i}"
-            where[path] = (file, item.start_mark.line + 1)
-            _walk(item, path, file, where, starts)
-
-
-def _key_near_error(text: str) -> str | None:
-    """The dotted path of the key being read when a YAML syntax error stopped the parser."""
-    loader = _Loader(text)
-    frames: list[list[Any]] = []  # [is_mapping, current key or list index, next node is a key]
-    node_events = (yaml.ScalarEvent, yaml.AliasEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent)
-    try:
-        while True:
-            event = loader.get_event()
-            if isinstance(event, yaml.StreamEndEvent):
-                break
-            if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-                frames.pop()
-                if frames and frames[-1][0]:
-                    frames[-1][2] = True
-                continue
-            if not isinstance(event, node_events):
-                continue
-            top = frames[-1] if frames else None
-            if top is not None and top[0] and top[2]:  # a key
-                if not isinstance(event, yaml.ScalarEvent):
-                    return None  # a complex key: give up rather than guess
-                top[1], top[2] = event.value, False
-                continue
-            if top is not None and not top[0]:
-                top[1] += 1
-            if isinstance(event, yaml.MappingStartEvent):
-                frames.append([True, None, True])
-            elif isinstance(event, yaml.SequenceStartEvent):
-                frames.append([False, -1, False])
-            elif top is not None and top[0]:
-                top[2] = True
-    except yaml.YAMLError:
-        pass
-    finally:
-        loader.dispose()
-    parts = [str(f[1]) for f in frames if f[1] is not None and f[1] != -1]
-    return ".".join(parts) or None
 
 
 # --------------------------------------------------------------------------- merging
@@ -243,12 +74,14 @@ def _load_with_extends(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[s
     tidy = Path(os.path.normpath(parent_path))  # 'sub/../base.yaml' → 'base.yaml', unless symlinks differ
     if tidy.resolve() == parent_path.resolve():
         parent_path = tidy
+    check_suffix(parent_path, str(path), "extends", line)
     if parent_path.resolve() in chain + (real,):
         names = " -> ".join(p.name for p in chain + (real, parent_path.resolve()))
         raise ScenarioError.single(path, f"'extends' makes a cycle: {names}", "extends", line)
     if not parent_path.is_file():
-        raise ScenarioError.single(path, f"extended file '{parent}' not found (looked for {parent_path})", "extends",
-                                   line)
+        what = "is not a regular file" if parent_path.exists() else "not found"
+        raise ScenarioError.single(path, f"extended file {excerpt(parent)} {what} (looked for "
+                                         f"{excerpt(str(parent_path), 120)})", "extends", line)
     base, base_where = _load_with_extends(parent_path, chain + (real,))
     # a value the child replaces outright (a list, a scalar) hides the parent's lines below it
     merged_where = {k: v for k, v in base_where.items() if not _replaced(k, data)}
@@ -291,7 +124,7 @@ def problems_from(exc: ValidationError, file: str, where: Where, prefix: str = "
             message = (f"unknown type {ctx.get('tag')!r}; expected one of {expected}" if kind == "union_tag_invalid"
                        else f"'type' is missing; expected one of {expected}")
         elif "input" in err and kind != "rules" and not isinstance(err["input"], (dict, list, tuple)):
-            message = f"{message} (got {err['input']!r})"
+            message = f"{message} (got {excerpt(err['input'])})"
         line = _line_for(path, where, prefix)
         if kind == "rules" and not _written(path, where, prefix):
             line = _line_for("rules", where, prefix) or line  # the value broken is a default: blame the rule set
@@ -384,6 +217,10 @@ def load_scenario(path: str | Path) -> Scenario:
     if not isinstance(policies, dict):
         f, line = at("policies")
         raise ScenarioError.single(f, "expected a mapping of policy name to overrides", "policies", line)
+    bad_names = [Problem(at(f"policies.{name}")[0], "policies", at(f"policies.{name}")[1], why)
+                 for name in policies if (why := check_policy_name(name))]
+    if bad_names:
+        raise ScenarioError(bad_names)
     policies = {name: {} if overlay is None else overlay for name, overlay in policies.items()}  # `name:` = no change
     policies = {BASELINE: {}, **policies}
     if policies[BASELINE]:

@@ -3,17 +3,14 @@
 A rule set fixes the limits the law puts on a procurement: how long the council may take
 to decide an application, the shortest tender window, whether suppliers can be charged a
 fee. A scenario that breaks its rule set is invalid (the error names the key).
+
+This module is plain data and checks on plain numbers: it imports nothing from the schema,
+which calls :func:`rule_breaches` from its validator.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-from pydantic_core import PydanticCustomError
-
-if TYPE_CHECKING:
-    from .schema import Scenario
 
 
 @dataclass(frozen=True)
@@ -47,33 +44,27 @@ RULE_SETS: dict[str, RuleSet] = {
 }
 
 
-def check_rules(scenario: "Scenario") -> None:
-    """Raise a validation error naming the key if the scenario breaks its rule set."""
-    rules = RULE_SETS[scenario.rules]
-    proc = scenario.procurement
-    if rules.max_evaluation_working_days is not None and proc.admission.evaluation_working_days > rules.max_evaluation_working_days:
-        raise PydanticCustomError(
-            "rules",
-            "{value} exceeds the {rules} maximum of {limit} working days",
-            {"path": "procurement.admission.evaluation_working_days", "value": proc.admission.evaluation_working_days, "rules": rules.name, "limit": rules.max_evaluation_working_days},
-        )
-    if proc.competitions.tender_days < rules.min_tender_days:
-        raise PydanticCustomError(
-            "rules",
-            "{value} is shorter than the {rules} minimum of {limit} days",
-            {"path": "procurement.competitions.tender_days", "value": proc.competitions.tender_days, "rules": rules.name, "limit": rules.min_tender_days},
-        )
-    multiple = proc.admission.min_turnover_multiple
-    if rules.max_turnover_multiple is not None and multiple > rules.max_turnover_multiple:
-        raise PydanticCustomError(
-            "rules",
-            "a turnover requirement of {value} times the contract value exceeds the {rules} cap of {limit} (reg 58)",
-            {"path": "procurement.admission.min_turnover_multiple", "value": multiple, "rules": rules.name,
-             "limit": rules.max_turnover_multiple},
-        )
-    if proc.winner_fee_rate > 0 and not rules.fees_allowed:
-        raise PydanticCustomError(
-            "rules",
-            "fees to suppliers are not allowed under {rules} (only pa2023)",
-            {"path": "procurement.winner_fee_rate", "rules": rules.name},
-        )
+Breach = tuple[str, str, dict]
+"""(dotted key path, message template, template values) of one broken rule."""
+
+
+def rule_breaches(rules: str, evaluation_working_days: int, tender_days: int, min_turnover_multiple: float,
+                  winner_fee_rate: float) -> list[Breach]:
+    """Every way the given procurement values break the named rule set (empty: none)."""
+    r = RULE_SETS[rules]
+    out: list[Breach] = []
+    if r.max_evaluation_working_days is not None and evaluation_working_days > r.max_evaluation_working_days:
+        out.append(("procurement.admission.evaluation_working_days",
+                    "{value} exceeds the {rules} maximum of {limit} working days",
+                    {"value": evaluation_working_days, "rules": r.name, "limit": r.max_evaluation_working_days}))
+    if tender_days < r.min_tender_days:
+        out.append(("procurement.competitions.tender_days", "{value} is shorter than the {rules} minimum of {limit} days",
+                    {"value": tender_days, "rules": r.name, "limit": r.min_tender_days}))
+    if r.max_turnover_multiple is not None and min_turnover_multiple > r.max_turnover_multiple:
+        out.append(("procurement.admission.min_turnover_multiple",
+                    "a turnover requirement of {value} times the contract value exceeds the {rules} cap of {limit} "
+                    "(reg 58)", {"value": min_turnover_multiple, "rules": r.name, "limit": r.max_turnover_multiple}))
+    if winner_fee_rate > 0 and not r.fees_allowed:
+        out.append(("procurement.winner_fee_rate", "fees to suppliers are not allowed under {rules} (only pa2023)",
+                    {"rules": r.name}))
+    return out

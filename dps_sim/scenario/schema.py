@@ -10,76 +10,29 @@ Money is in pounds sterling (£), time in months unless the name says days.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
-SIZE_BANDS: tuple[str, ...] = ("micro", "small", "medium", "large", "major")
-"""UK voluntary-sector income bands, smallest first (NCVO)."""
+from .fields import (BAND_INCOME_BOUNDS, MAX_DAYS, MAX_MONEY, MAX_MONTH, SIZE_BANDS, SMALL_BANDS, BandShares,
+                     BandValues, Frozen, LogNormal, Month, Share, SizeMix, _f)
+from .names import check_policy_name
+from .rules import rule_breaches
+from .size import MAX_BYTES_PER_REPLICATION, Size, estimate, human_bytes
+from .shocks import (CostInflation, DemandSurge, FundingCut, FundingUncertainty, GrantLoss, PaymentDelay, Shock)
 
-SMALL_BANDS: tuple[str, ...] = ("micro", "small")
-"""Bands counted as "small providers" in the KPIs."""
+__all__ = [
+    "BAND_INCOME_BOUNDS", "SIZE_BANDS", "SMALL_BANDS", "Admission", "BandShares", "BandValues", "Behaviour",
+    "Competitions", "Contracts", "CostInflation", "DemandSurge", "Finance", "Frozen", "FundingCut",
+    "FundingUncertainty", "GrantLoss", "LogNormal", "Market", "Monitoring", "Payment", "PaymentDelay",
+    "PerformanceBond", "Procurement", "Scenario", "Shock", "SizeMix", "Support", "Weights",
+]
 
-BAND_INCOME_BOUNDS: dict[str, tuple[float, float]] = {
-    "micro": (500.0, 10_000.0),
-    "small": (10_000.0, 100_000.0),
-    "medium": (100_000.0, 1_000_000.0),
-    "large": (1_000_000.0, 10_000_000.0),
-    "major": (10_000_000.0, 500_000_000.0),
-}
-"""Annual income range of each band in £ (NCVO bands; the micro floor and major ceiling are assumptions)."""
-
-
-def _f(default, unit: str, description: str, **kw):
-    """A field with a default, a unit and a description (shown by `dps-sim schema`)."""
-    return Field(default, description=description, json_schema_extra={"unit": unit}, **kw)
-
-
-class Frozen(BaseModel):
-    """Base of every scenario section: unknown keys are errors, values cannot change."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-Share = Annotated[float, Field(ge=0.0, le=1.0)]
-Money = Annotated[float, Field(ge=0.0)]
-
-
-class BandValues(Frozen):
-    """One number per income band."""
-
-    micro: float = Field(ge=0)
-    small: float = Field(ge=0)
-    medium: float = Field(ge=0)
-    large: float = Field(ge=0)
-    major: float = Field(ge=0)
-
-    def as_tuple(self) -> tuple[float, ...]:
-        return tuple(getattr(self, b) for b in SIZE_BANDS)
-
-
-class SizeMix(BandValues):
-    """Share of organisations in each income band; must sum to 1 (±0.01)."""
-
-    micro: Share = _f(0.511, "share", "organisations with income under £10k")
-    small: Share = _f(0.328, "share", "organisations with income £10k-£100k")
-    medium: Share = _f(0.132, "share", "organisations with income £100k-£1m")
-    large: Share = _f(0.026, "share", "organisations with income £1m-£10m")
-    major: Share = _f(0.003, "share", "organisations with income over £10m")
-
-    @model_validator(mode="after")
-    def _sums_to_one(self) -> "SizeMix":
-        total = sum(self.as_tuple())
-        if abs(total - 1.0) > 0.01:
-            raise ValueError(f"size_mix shares must sum to 1 (they sum to {total:.3f})")
-        return self
-
-
-class LogNormal(Frozen):
-    """A lognormal distribution given by its median and log-scale sigma."""
-
-    median: float = Field(gt=0, description="median of the distribution, in the field's unit")
-    sigma: float = Field(0.5, ge=0, le=3, description="standard deviation of the natural log")
+MAX_POLICIES = 100
+"""Most policies one scenario may compare."""
+MAX_SHOCKS = 100
+"""Most shocks one scenario may schedule."""
 
 
 class Market(Frozen):
@@ -87,7 +40,7 @@ class Market(Frozen):
 
     districts: int = _f(12, "districts", "number of districts lots are let in", ge=1, le=500)
     providers: int = _f(300, "organisations", "organisations able to serve at the start", ge=1, le=200_000)
-    entry_per_year: float = _f(12.0, "organisations/year", "new organisations arriving (Poisson rate)", ge=0)
+    entry_per_year: float = _f(12.0, "organisations/year", "new organisations arriving (Poisson rate)", ge=0, le=50_000)
     size_mix: SizeMix = Field(default_factory=SizeMix, description="share of organisations by income band (NCVO 2011/12)")
     private_share: Share = _f(0.1, "share", "share of organisations that are private companies rather than VCSE")
     mean_income: BandValues = Field(
@@ -102,8 +55,8 @@ class Market(Frozen):
         description="cash reserves at the start in months of spending; median 3 and sigma 1.3 put a fifth under one month (Mohan & Clifford 2020)",
         json_schema_extra={"unit": "months"},
     )
-    county_wide_share: BandValues = Field(
-        default_factory=lambda: BandValues(micro=0.0, small=0.05, medium=0.3, large=0.8, major=1.0),
+    county_wide_share: BandShares = Field(
+        default_factory=lambda: BandShares(micro=0.0, small=0.05, medium=0.3, large=0.8, major=1.0),
         description="probability an organisation serves every district rather than its home district only; assumption",
         json_schema_extra={"unit": "share"},
     )
@@ -112,8 +65,8 @@ class Market(Frozen):
         description="true delivery quality on the 0-5 panel scale (clipped to 1-5); assumption",
         json_schema_extra={"unit": "0-5 score"},
     )
-    bid_skill: BandValues = Field(
-        default_factory=lambda: BandValues(micro=0.25, small=0.35, medium=0.5, large=0.65, major=0.75),
+    bid_skill: BandShares = Field(
+        default_factory=lambda: BandShares(micro=0.25, small=0.35, medium=0.5, large=0.65, major=0.75),
         description="mean bid-writing skill (0-1, Beta distributed, independent of quality) by band; assumption",
         json_schema_extra={"unit": "0-1"},
     )
@@ -123,20 +76,20 @@ class Market(Frozen):
         description="provider's cost of serving one service user for a year, £; assumption",
         json_schema_extra={"unit": "£/user/year"},
     )
-    capacity_multiple: float = _f(1.5, "× income", "annual contract value a provider can deliver, as a multiple of its other income; assumption", gt=0)
-    entrant_reserves_factor: float = _f(0.8, "× reserves", "new organisations start with this share of the usual reserves; assumption", ge=0)
+    capacity_multiple: float = _f(1.5, "× income", "annual contract value a provider can deliver, as a multiple of its other income; assumption", gt=0, le=1000)
+    entrant_reserves_factor: float = _f(0.8, "× reserves", "new organisations start with this share of the usual reserves; assumption", ge=0, le=100)
 
 
 class Admission(Frozen):
     """How organisations join the DPS (or framework)."""
 
     evaluation_working_days: int = _f(10, "working days", "time to decide an application (PCR 2015 reg 34: 10, or 15 if justified)", ge=0, le=120)
-    min_turnover_multiple: float = _f(2.0, "× annual lot value", "turnover a bidder must have, as a multiple of the lot's annual value (PCR 2015 reg 58 caps it at 2)", ge=0)
-    reapply_after_days: int = _f(30, "days", "a rejected applicant may reapply after this many days", ge=0)
+    min_turnover_multiple: float = _f(2.0, "× annual lot value", "turnover a bidder must have, as a multiple of the lot's annual value (PCR 2015 reg 58 caps it at 2)", ge=0, le=100)
+    reapply_after_days: int = _f(30, "days", "a rejected applicant may reapply after this many days", ge=0, le=MAX_DAYS)
     pass_score: float = _f(2.0, "0-5 score", "minimum assessed score of a selection questionnaire; assumption", ge=0, le=5)
     apply_probability: float = _f(0.6, "share", "chance an organisation applies to join in a given year; assumption", ge=0, le=1)
-    questionnaire_pages: int = _f(10, "pages", "length of the selection questionnaire (bid cost of applying)", ge=0)
-    reopen_months: tuple[int, ...] = _f((), "months", "framework only: months at which admission re-opens")
+    questionnaire_pages: int = _f(10, "pages", "length of the selection questionnaire (bid cost of applying)", ge=0, le=1000)
+    reopen_months: tuple[Month, ...] = _f((), "months", "framework only: months at which admission re-opens (0-600)", max_length=100)
 
 
 class Competitions(Frozen):
@@ -144,20 +97,20 @@ class Competitions(Frozen):
 
     every_months: int = _f(1, "months", "months between competition rounds", ge=1, le=120)
     lots_per_round: int = _f(4, "lots", "lots called off in each round", ge=0, le=1000)
-    first_round_month: int = _f(1, "month", "month of the first competition round (the launch), after the initial admission window", ge=0)
-    first_round_lots: int | None = _f(None, "lots", "lots in the first round (the launch); null: lots_per_round")
+    first_round_month: int = _f(1, "month", "month of the first competition round (the launch), after the initial admission window", ge=0, le=MAX_MONTH)
+    first_round_lots: int | None = _f(None, "lots", "lots in the first round (the launch), 0-1000; null: lots_per_round", ge=0, le=1000)
     lot_value: LogNormal = Field(
         default_factory=lambda: LogNormal(median=60_000, sigma=0.5),
         description="annual value of a lot, £ (lognormal)",
         json_schema_extra={"unit": "£/year"},
     )
-    cost_per_user_target: float = _f(400.0, "£/user/year", "commissioner's reference cost per user: target reach = lot value / this", gt=0)
-    tender_days: int = _f(30, "days", "tender window from call-off to award", ge=0)
-    document_pages: int = _f(10, "pages", "length of the tender documents a bidder must answer", ge=1)
+    cost_per_user_target: float = _f(400.0, "£/user/year", "commissioner's reference cost per user: target reach = lot value / this", gt=0, le=MAX_MONEY)
+    tender_days: int = _f(30, "days", "tender window from call-off to award", ge=0, le=MAX_DAYS)
+    document_pages: int = _f(10, "pages", "length of the tender documents a bidder must answer", ge=1, le=1000)
     weights: "Weights" = Field(default_factory=lambda: Weights(), description="award criteria weights")
     price_formula: Literal["lowest_over_bid", "linear"] = _f(
         "lowest_over_bid", "", "price score: lowest ÷ bid × weight (Crown Commercial Service), or linear: weight × (1 − (bid − lowest)/lowest), floored at 0")
-    max_bids_per_round: int = _f(2, "bids", "most lots one organisation bids for in one round (staff time); assumption", ge=1)
+    max_bids_per_round: int = _f(2, "bids", "most lots one organisation bids for in one round (staff time); assumption", ge=1, le=1000)
     rerun_failed: bool = _f(True, "", "a lot with no valid bid is re-run at the next round once, then left unserved")
     retender_on_expiry: bool = _f(False, "", "an ongoing service: a contract that ends is re-let to start the day it ends (otherwise the need ends with the contract)")
 
@@ -187,8 +140,8 @@ class Procurement(Frozen):
     admission: Admission = Field(default_factory=Admission)
     competitions: Competitions = Field(default_factory=Competitions)
     winner_fee_rate: Share = _f(0.0, "share of contract value", "fee charged to winners (allowed only under rules: pa2023)")
-    open_tender_extra_pages: int = _f(20, "pages", "open_tender only: selection questions answered with each bid", ge=0)
-    grant_form_pages: int = _f(4, "pages", "grant only: length of the application form", ge=0)
+    open_tender_extra_pages: int = _f(20, "pages", "open_tender only: selection questions answered with each bid", ge=0, le=1000)
+    grant_form_pages: int = _f(4, "pages", "grant only: length of the application form", ge=0, le=1000)
 
 
 class Payment(Frozen):
@@ -196,14 +149,14 @@ class Payment(Frozen):
 
     terms: Literal["advance", "monthly_arrears", "quarterly_arrears", "payment_by_results"] = _f("advance", "", "advance: paid at the start of the month it covers; arrears: invoiced at the end of the month or quarter and paid after period_days; payment_by_results: results_share paid quarterly on delivered reach, the rest monthly in arrears")
     period_days: int = _f(30, "days", "days from invoice to payment (PCR 2015 reg 113: 30)", ge=0, le=365)
-    late_days_mean: float = _f(0.0, "days", "mean days paid after the end of the payment period (exponential); FPB 2011/12 found councils took 17.5 days on average to pay in all, the slowest 65 days, so about 0 for a typical council and 35 for the slowest on 30-day terms", ge=0)
+    late_days_mean: float = _f(0.0, "days", "mean days paid after the end of the payment period (exponential); FPB 2011/12 found councils took 17.5 days on average to pay in all, the slowest 65 days, so about 0 for a typical council and 35 for the slowest on 30-day terms", ge=0, le=MAX_DAYS)
     results_share: Share = _f(0.2, "share", "payment_by_results only: share of value paid on results")
 
 
 class PerformanceBond(Frozen):
     """Security a provider must hold on large contracts."""
 
-    threshold: float | None = _f(200_000.0, "£/year", "annual contract value at or above which a bond is required (seed 000); null: never", ge=0)
+    threshold: float | None = _f(200_000.0, "£/year", "annual contract value at or above which a bond is required (seed 000); null: never", ge=0, le=MAX_MONEY)
     fraction: Share = _f(0.10, "share of annual value", "bond amount as a share of annual contract value (UK surety practice)")
     premium_rate: Share = _f(0.02, "share of bond/year", "yearly premium as a share of the bond; assumption (0.75-4%): sweep it")
     collateral_share: Share = _f(1.0, "share of bond", "share of the bond the provider must lock as cash collateral; assumption")
@@ -212,8 +165,8 @@ class PerformanceBond(Frozen):
 class Monitoring(Frozen):
     """Contract management."""
 
-    review_months: int = _f(3, "months", "months between performance reviews", ge=1)
-    notices_before_termination: int = _f(2, "notices", "improvement notices after which the contract is terminated", ge=1)
+    review_months: int = _f(3, "months", "months between performance reviews", ge=1, le=MAX_MONTH)
+    notices_before_termination: int = _f(2, "notices", "improvement notices after which the contract is terminated", ge=1, le=100)
     min_reach_ratio: Share = _f(0.85, "share", "delivered ÷ promised reach below which a review issues a notice; assumption")
     min_quality: float = _f(2.5, "0-5 score", "delivered quality below which a review issues a notice; assumption", ge=0, le=5)
 
@@ -222,36 +175,36 @@ class Contracts(Frozen):
     """Terms of the contracts awarded."""
 
     length_months: int = _f(36, "months", "initial contract length (6 months to 7 years in the seeds)", ge=1, le=240)
-    extensions_months: tuple[int, ...] = _f((), "months", "optional extensions, e.g. [12, 12] for 1+1+1")
+    extensions_months: tuple[Annotated[int, Field(ge=1, le=240)], ...] = _f((), "months", "optional extensions of 1-240 months each, e.g. [12, 12] for 1+1+1", max_length=20)
     extension_probability: Share = _f(1.0, "share", "chance each extension is funded and taken up when performance is satisfactory")
     taper_per_year: Share = _f(0.0, "share/year", "value falls by this share each contract year")
     payment: Payment = Field(default_factory=Payment)
     performance_bond: PerformanceBond = Field(default_factory=PerformanceBond)
     monitoring: Monitoring = Field(default_factory=Monitoring)
-    recommission_months: int = _f(3, "months", "time to re-commission a failed or terminated contract", ge=0)
+    recommission_months: int = _f(3, "months", "time to re-commission a failed or terminated contract", ge=0, le=MAX_MONTH)
 
 
 class Behaviour(Frozen):
     """How organisations decide and learn (assumptions: sweep them)."""
 
     lot_interest: Share = _f(0.18, "share", "chance that a lot fits an eligible organisation's service, plans and timing, so that it considers bidding; 0.18 gives the default market about 2.9 bids per lot with about a fifth single-bid (TED 2012-18: about 3, a quarter single-bid); assumption")
-    expected_bidders: float = _f(3.0, "bidders", "competition a provider expects (TED 2012-18: about 3 bids per tender)", gt=0)
+    expected_bidders: float = _f(3.0, "bidders", "competition a provider expects (TED 2012-18: about 3 bids per tender)", gt=0, le=1000)
     contract_value_share: Share = _f(0.15, "share", "share of a contract's total value a provider counts as gain when deciding to bid; assumption")
     margin_mean: float = _f(0.0, "share", "mean price mark-up over delivery cost (negative: below full cost; NPC 2022: two-thirds not paid full cost)", ge=-0.5, le=1)
     margin_sd: float = _f(0.08, "share", "spread of the mark-up", ge=0, le=1)
-    appetite_sd: float = _f(0.5, "log share", "spread between organisations in how much a given expected gain tempts them to bid; 0: none; assumption", ge=0)
-    ambition_sd: float = _f(0.1, "share", "spread of promised reach relative to target (ambition) between bids; assumption", ge=0)
-    delivery_sd: float = _f(0.05, "share", "spread of a contract's persistent delivered ÷ promised reach; assumption", ge=0)
-    delivery_monthly_sd: float = _f(0.08, "share", "month-to-month noise in delivered reach; assumption", ge=0)
-    quality_monthly_sd: float = _f(0.3, "0-5 score", "month-to-month noise in delivered quality; assumption", ge=0)
-    bid_hours_fixed: float = _f(8.0, "hours", "hours to prepare any bid; assumption", ge=0)
-    bid_hours_per_page: float = _f(3.0, "hours/page", "hours per page of tender documents for an average writer; calibrated so an 80-page bid costs about £5,800 (CEBR)", ge=0)
-    hour_cost: float = _f(25.0, "£/hour", "cost of an hour of staff time", ge=0)
+    appetite_sd: float = _f(0.5, "log share", "spread between organisations in how much a given expected gain tempts them to bid; 0: none; assumption", ge=0, le=10)
+    ambition_sd: float = _f(0.1, "share", "spread of promised reach relative to target (ambition) between bids; assumption", ge=0, le=10)
+    delivery_sd: float = _f(0.05, "share", "spread of a contract's persistent delivered ÷ promised reach; assumption", ge=0, le=10)
+    delivery_monthly_sd: float = _f(0.08, "share", "month-to-month noise in delivered reach; assumption", ge=0, le=10)
+    quality_monthly_sd: float = _f(0.3, "0-5 score", "month-to-month noise in delivered quality; assumption", ge=0, le=5)
+    bid_hours_fixed: float = _f(8.0, "hours", "hours to prepare any bid; assumption", ge=0, le=10_000)
+    bid_hours_per_page: float = _f(3.0, "hours/page", "hours per page of tender documents for an average writer; calibrated so an 80-page bid costs about £5,800 (CEBR)", ge=0, le=1000)
+    hour_cost: float = _f(25.0, "£/hour", "cost of an hour of staff time", ge=0, le=10_000)
     skill_weight: Share = _f(0.5, "share", "weight of bid-writing skill (vs true quality) in the assessed quality score")
-    evaluator_noise: float = _f(0.4, "0-5 score", "standard deviation of panel noise on quality scores", ge=0)
+    evaluator_noise: float = _f(0.4, "0-5 score", "standard deviation of panel noise on quality scores", ge=0, le=5)
     learn_per_bid: Share = _f(0.02, "share of gap", "skill gained per bid, as a share of the gap to 1 (seed 003 ¶14)")
     learn_per_win: Share = _f(0.06, "share of gap", "extra skill gained per win (seed 003 ¶14: winners learn and win again)")
-    close_reserve_months: float = _f(0.25, "months", "an organisation with no contract and reserves below this closes; assumption", ge=0)
+    close_reserve_months: float = _f(0.25, "months", "an organisation with no contract and reserves below this closes; assumption", ge=0, le=MAX_MONTH)
     handback_loss: Share = _f(0.15, "share of contract value", "a provider hands a contract back at a review when its monthly loss on it exceeds this share of the contract's value (ADASS 2018: 145 contracts handed back); assumption")
     spending_adjustment: Share = _f(0.3, "share", "how strongly an organisation cuts or raises spending towards its reserve target each month; assumption")
 
@@ -259,7 +212,7 @@ class Behaviour(Frozen):
 class Finance(Frozen):
     """Cash rules."""
 
-    overdraft_months: float = _f(0.0, "months of spending", "overdraft limit: cash below minus this is insolvency", ge=0)
+    overdraft_months: float = _f(0.0, "months of spending", "overdraft limit: cash below minus this is insolvency", ge=0, le=MAX_MONTH)
     full_cost_share: Share = _f(0.33, "share", "share of providers whose prices cover full cost (NPC 2022); the rest bid at the margin")
 
 
@@ -271,73 +224,11 @@ class Support(Frozen):
     paperwork_reduction: Share = _f(0.0, "share", "share of tender pages cut")
     peppercorn_rent: bool = _f(False, "", "contract holders lease council buildings at a peppercorn rent (seed 003 ¶10)")
     peppercorn_saving: Share = _f(0.1, "share of spending", "spending saved by a peppercorn lease; assumption")
-    upfront_below: float | None = _f(None, "£/year", "contracts below this annual value are paid in advance whatever the terms; null: off", ge=0)
+    upfront_below: float | None = _f(None, "£/year", "contracts below this annual value are paid in advance whatever the terms; null: off", ge=0, le=MAX_MONEY)
     bond_waiver: bool = _f(False, "", "performance bonds waived for VCSE providers (seed 000: a Member agreed the bond should be waived)")
     consortia: bool = _f(False, "", "small providers may bid as consortium members behind a lead provider (seed 000: 5 core and 23 associate members)")
     consortium_members: int = _f(4, "organisations", "most members behind one lead", ge=1, le=50)
-    consortium_pass_on_days: int = _f(15, "days", "delay before the lead passes payment on to members", ge=0)
-
-
-class _ShockBase(Frozen):
-    probability_per_year: Share | None = _f(None, "1/year", "random shock: chance it starts in any year instead of at a fixed month")
-
-
-class PaymentDelay(_ShockBase):
-    """Commissioner pays late for a while."""
-
-    type: Literal["payment_delay"]
-    start_month: int = _f(0, "month", "first month of the delay", ge=0)
-    months: int = _f(6, "months", "how long it lasts", ge=1)
-    extra_days: float = _f(60.0, "days", "extra days added to every payment", ge=0)
-
-
-class FundingCut(_ShockBase):
-    """The commissioner's budget falls: live contracts and future lots lose value."""
-
-    type: Literal["funding_cut"]
-    month: int = _f(0, "month", "month the cut applies", ge=0)
-    fraction: Share = _f(0.2, "share", "share of value cut")
-    applies_to: Literal["all", "lots", "contracts"] = _f("all", "", "cut future lots, live contracts, or both")
-    scope_reduction: Share = _f(0.5, "share of the cut", "live contracts: share of the cut matched by a cut in the reach the provider must deliver (renegotiated scope); the rest is absorbed by the provider; assumption")
-
-
-class CostInflation(_ShockBase):
-    """Costs rise (e.g. a wage rise) while contract prices stay fixed."""
-
-    type: Literal["cost_inflation"]
-    month: int = _f(0, "month", "month the rise applies", ge=0)
-    fraction: float = _f(0.05, "share", "rise in providers' costs", ge=0, le=2)
-
-
-class GrantLoss(_ShockBase):
-    """A share of providers lose part of their other income."""
-
-    type: Literal["grant_loss"]
-    month: int = _f(0, "month", "month of the loss", ge=0)
-    share_of_providers: Share = _f(0.2, "share", "share of providers affected")
-    fraction: Share = _f(0.3, "share", "share of their other income lost")
-
-
-class DemandSurge(_ShockBase):
-    """More service users need the service: lots and targets grow."""
-
-    type: Literal["demand_surge"]
-    month: int = _f(0, "month", "month the surge starts", ge=0)
-    months: int = _f(6, "months", "how long it lasts", ge=1)
-    fraction: float = _f(0.3, "share", "rise in lot value and target reach", ge=0, le=5)
-
-
-class FundingUncertainty(Frozen):
-    """External funding behind extensions may not be renewed (Bromley DV/VAWG)."""
-
-    type: Literal["funding_uncertainty"]
-    renewal_probability: Share = _f(0.7, "share", "chance each year's external funding is renewed; if not, the contract ends at the next extension point")
-
-
-Shock = Annotated[
-    Union[PaymentDelay, FundingCut, CostInflation, GrantLoss, DemandSurge, FundingUncertainty],
-    Field(discriminator="type"),
-]
+    consortium_pass_on_days: int = _f(15, "days", "delay before the lead passes payment on to members", ge=0, le=MAX_DAYS)
 
 
 class Scenario(Frozen):
@@ -348,9 +239,9 @@ class Scenario(Frozen):
     validates each resolved policy into a Scenario of its own.
     """
 
-    name: str = Field(description="short title shown on charts and in the report")
-    description: str = _f("", "", "what this scenario represents, in plain words")
-    seed: int = _f(0, "", "root seed of the run (numpy SeedSequence entropy)", ge=0)
+    name: str = Field(min_length=1, max_length=200, description="short title shown on charts and in the report (at most 200 characters)")
+    description: str = _f("", "", "what this scenario represents, in plain words", max_length=20_000)
+    seed: int = _f(0, "", "root seed of the run (numpy SeedSequence entropy)", ge=0, le=2**64 - 1)
     horizon_months: int = _f(60, "months", "simulated period", ge=1, le=600)
     rules: Literal["pcr2015", "pa2023", "light_touch"] = _f("pcr2015", "", "timing rule set: PCR 2015, Procurement Act 2023 dynamic markets, or light-touch")
     market: Market = Field(default_factory=Market)
@@ -358,21 +249,48 @@ class Scenario(Frozen):
     contracts: Contracts = Field(default_factory=Contracts)
     behaviour: Behaviour = Field(default_factory=Behaviour)
     finance: Finance = Field(default_factory=Finance)
-    shocks: tuple[Shock, ...] = Field(default=(), description="scheduled or random shocks")
+    shocks: tuple[Shock, ...] = Field(default=(), max_length=MAX_SHOCKS, description="scheduled or random shocks (at most 100)")
     support: Support = Field(default_factory=Support)
     policies: dict[str, dict] = Field(default_factory=lambda: {"baseline": {}}, description="named overlays deep-merged onto the scenario; 'baseline' is the scenario itself")
 
     @field_validator("policies")
     @classmethod
     def _policy_names(cls, v: dict[str, dict]) -> dict[str, dict]:
+        if len(v) > MAX_POLICIES:
+            raise ValueError(f"at most {MAX_POLICIES} policies, got {len(v)}")
         for name, overlay in v.items():
+            why = check_policy_name(name)
+            if why:
+                raise ValueError(why)
             if not isinstance(overlay, dict):
-                raise ValueError(f"policy {name!r} must be a mapping of overrides, got {type(overlay).__name__}")
+                raise ValueError(f"policy '{name}' must be a mapping of overrides, got {type(overlay).__name__}")
         return v
 
     @model_validator(mode="after")
     def _check_rules(self) -> "Scenario":
-        from .rules import check_rules
+        """A scenario must keep to the legal limits of its rule set (PCR 2015, PA 2023, light touch)."""
+        p = self.procurement
+        breaches = rule_breaches(self.rules, p.admission.evaluation_working_days, p.competitions.tender_days,
+                                 p.admission.min_turnover_multiple, p.winner_fee_rate)
+        if breaches:
+            path, template, values = breaches[0]
+            raise PydanticCustomError("rules", template, {"path": path, **values})
+        return self
 
-        check_rules(self)
+    def size(self) -> Size:
+        """How big one replication is: organisations, months, lots per round, memory (rough)."""
+        c = self.procurement.competitions
+        return estimate(self.market.providers, self.market.entry_per_year, self.horizon_months, c.lots_per_round,
+                        c.first_round_lots)
+
+    @model_validator(mode="after")
+    def _bounded_size(self) -> "Scenario":
+        """One replication must fit in memory: refuse a scenario estimated above 4 GB."""
+        size = self.size()
+        if size.bytes > MAX_BYTES_PER_REPLICATION:
+            raise PydanticCustomError(
+                "size", "one replication would need about {need} of memory ({what}); at most {limit}: fewer "
+                "providers, a lower entry_per_year, fewer lots per round or a shorter horizon",
+                {"path": "market.providers", "need": human_bytes(size.bytes), "limit": human_bytes(MAX_BYTES_PER_REPLICATION),
+                 "what": f"{size.organisations:,} organisations over {size.months} months"})
         return self

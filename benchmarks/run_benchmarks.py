@@ -29,7 +29,6 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
 from dps_sim.model import Simulation  # noqa: E402
-from dps_sim.scenario import Scenario  # noqa: E402
 
 KENT = ROOT / "scenarios" / "kent_youth_dps.yaml"
 ROWS: list[dict] = []

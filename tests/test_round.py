@@ -96,7 +96,7 @@ def test_allowance_goes_to_the_lots_with_the_largest_expected_gain():
 
 def test_an_organisation_best_on_more_lots_than_it_can_hold_wins_the_largest():
     mk, lots = _one_org_market([40_000, 90_000, 60_000], capacity=100_000, allowance=3)
-    rnd = rounds.Round(lots=lots, bids=tendering.take_bids(mk, lots, 0)[0], teams=[], month=0)
+    rnd = rounds.Round(lots=lots, bids=tendering.take_bids(mk, lots, 0)[0], teams=[])
     assert len(rnd.bids.who) == 3
     assert rnd.bids.price.sum() > 100_000 and rnd.bids.valid.all()   # together they exceed its capacity
     award.close_round(mk, rnd, 30.0)

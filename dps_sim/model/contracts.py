@@ -166,11 +166,6 @@ def close_contracts(mk: Market, ended: np.ndarray, m: int, status: int, bond_cal
     N.contract[need[served]] = -1
 
 
-def close_contract(mk: Market, c: int, m: int, status: int, bond_called: bool = False) -> None:
-    """End one contract (see :func:`close_contracts`)."""
-    close_contracts(mk, np.array([c]), m, status, bond_called)
-
-
 def fail_contract(mk: Market, c: int, m: int, day: float, cause: int) -> None:
     """A contract ends early: the bond is called (insolvency, termination), the service is re-let."""
     C, N, s = mk.contracts, mk.needs, mk.s
@@ -183,7 +178,7 @@ def fail_contract(mk: Market, c: int, m: int, day: float, cause: int) -> None:
         mk.book.bond_calls += float(C.bond[c])
         mk.counters["bond_calls"] += 1
         mk.log.add("bond_call", day, provider=int(C.lead[c]), contract=c, amount=float(C.bond[c]))
-    close_contract(mk, c, m, FAILED, bond_called=called)
+    close_contracts(mk, np.array([c]), m, FAILED, bond_called=called)
     need = int(C.need[c])
     restart = m + s.contracts.recommission_months
     if restart < N.end[need]:

@@ -34,7 +34,6 @@ class Round:
     lots: Lots
     bids: Bids
     teams: list[Team]
-    month: int
 
 
 @dataclass

@@ -52,7 +52,7 @@ def call_off_round(mk: Market, m: int, day: float) -> Round | None:
     needs = (new_needs(mk, m) if new_round else []) + relets
     lots = call_off(mk, needs, m, day)
     bids, teams = take_bids(mk, lots, m)
-    return Round(lots=lots, bids=bids, teams=teams, month=m)
+    return Round(lots=lots, bids=bids, teams=teams)
 
 
 def new_needs(mk: Market, m: int) -> list[int]:

@@ -57,7 +57,7 @@ def kpis(out: RunOutput) -> dict[str, float]:
     active = P.status == ACTIVE
     small = P.band <= 1
     spend = led["paid_pence"] / 100.0  # cash paid within the horizon
-    owed = led["invoiced_pence"] / 100.0  # value of the service delivered within the horizon, paid or not yet
+    owed = led["earned_pence"] / 100.0  # value of the service delivered within the horizon, invoiced or not yet
     users = float(C["users"].sum())
     months = float(C["months_delivered"].sum())
     lots = c["lots"]
@@ -97,7 +97,7 @@ def kpis(out: RunOutput) -> dict[str, float]:
         assessment_gap_small=c["assess_gap_small_sum"] / c["assess_gap_small_n"] if c["assess_gap_small_n"] else float("nan"),
         first_round_winners=winners,
         first_round_local_share=c["first_round_local_winners"] / winners if winners else float("nan"),
-        outstanding_payments=led["outstanding_pence"] / 100.0,
+        outstanding_payments=(led["outstanding_pence"] + led["accrued_pence"]) / 100.0,
         winner_fees=led["fees"],
         providers_admitted_small_end=float((active & P.admitted & small).sum()),
     )

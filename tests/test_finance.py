@@ -20,7 +20,7 @@ MD = 365.25 / 12
 INCOME = 120_000.0          # £/year other income (medium band)
 V = 60_000.0                # £/year lot value
 UNIT_COST = 400.0           # £/user/year
-MARGIN = 0.05               # full-cost providers price at margin_mean + 0.05
+MARGIN = 0.0                # full-cost providers price at full cost plus max(margin, 0); overheads are 0 here
 AMBITION = 1.05             # skill 0.5 -> 1.05 + 0.15 * (0.5 - 0.5)
 APPLICATION_COST = (8 + 3 * 10) * (1.5 - 0.5) * 25   # hours x (1.5 - skill) x £/hour = £950
 BID_COST = APPLICATION_COST                          # 10 pages too: £950
@@ -44,6 +44,7 @@ def one_provider(terms: str = "advance", reserves: float = 2.0, threshold: float
             "private_share": 0.0,
             "mean_income": {"micro": 2800, "small": 35000, "medium": INCOME, "large": 2.77e6, "major": 3.5e7},
             "income_sigma": 0, "income_volatility": 0,
+            "income_shock_sd": {"micro": 0, "small": 0, "medium": 0, "large": 0, "major": 0},
             "reserves_months": {"median": reserves, "sigma": 0},
             "county_wide_share": {"micro": 1, "small": 1, "medium": 1, "large": 1, "major": 1},
             "quality": {"median": 3.2, "sigma": 0},
@@ -62,8 +63,8 @@ def one_provider(terms: str = "advance", reserves: float = 2.0, threshold: float
                       "performance_bond": {"threshold": threshold, "fraction": 0.1, "premium_rate": 0.02}},
         "behaviour": {"lot_interest": 1, "appetite_sd": 0, "ambition_sd": 0, "delivery_sd": 0,
                       "delivery_monthly_sd": 0, "quality_monthly_sd": 0, "evaluator_noise": 0, "margin_mean": 0,
-                      "margin_sd": 0, "spending_adjustment": 0, "close_reserve_months": 0},
-        "finance": {"full_cost_share": 1.0},
+                      "margin_sd": 0, "bid_risk_sd": 0},
+        "finance": {"full_cost_share": 1.0, "overhead_rate": 0.0},
     }
     for dotted, value in extra.items():
         node = data
@@ -75,29 +76,42 @@ def one_provider(terms: str = "advance", reserves: float = 2.0, threshold: float
 
 
 def hand_ledger(terms: str, reserves: float = 2.0, months: int = 18) -> np.ndarray:
-    """Cash at the end of each month, from the payment rules written out by hand."""
+    """Cash at the end of each month, from the payment rules written out by hand.
+
+    Other income is steady (£10,000 a month); each month the trustees re-plan spending by the
+    rule of :func:`finance.planned_spending` (reserves target 3 months, 4 months to adjust,
+    12 to rebuild) from the month's average cash: end cash, less the part of the month's
+    payment not yet in on an average day (arrears arrive on day 30 of the month, advance on
+    day 0), less half the month's spread flows. Cash stays positive, so no interest is due.
+    """
     cash = np.zeros(months)
-    c = reserves * INCOME / 12
+    base = INCOME / 12
+    c, spend = reserves * base, base
     delivery = 0.75 + 0.07 * 3.2                      # delivered / promised reach (quality 3.2)
+    late = 0.0 if terms == "advance" else 30 / MD    # share of the month gone when the payment arrives
     for m in range(months):
+        live = START <= m < END
+        cost = MONTHLY_COST if live else 0.0
+        got = 0.0
+        if terms == "advance" and live:
+            got = MONTHLY_VALUE                       # paid on the first day of the month it covers
+        if terms == "monthly_arrears" and START < m <= END:
+            got = MONTHLY_VALUE                       # invoiced at month end, paid 30 days later: next month
+        if terms == "quarterly_arrears" and m in (START + 3, START + 6, START + 9, START + 12):
+            got = 3 * MONTHLY_VALUE                   # quarter invoiced at its end, paid the month after
+        if terms == "payment_by_results":
+            if START < m <= END:
+                got += 0.8 * MONTHLY_VALUE            # 80% monthly in arrears
+            if m in (START + 3, START + 6, START + 9, START + 12):
+                got += 0.2 * 3 * MONTHLY_VALUE * delivery  # 20% on results, quarterly in arrears
+        c += got - cost + base - spend                # payments, delivery, other income less planned spending
+        average = c - got * late - (base - spend - cost) / 2
+        assert average > 0
+        spend = fin.planned_spending(spend, base, average, 3.0, 4.0, 12.0)
         if m == 0:
             c -= APPLICATION_COST
         if m == 1:
             c -= BID_COST
-        live = START <= m < END
-        if live:
-            c -= MONTHLY_COST
-        if terms == "advance" and live:
-            c += MONTHLY_VALUE                        # paid on the first day of the month it covers
-        if terms == "monthly_arrears" and START < m <= END:
-            c += MONTHLY_VALUE                        # invoiced at month end, paid 30 days later: next month
-        if terms == "quarterly_arrears" and m in (START + 3, START + 6, START + 9, START + 12):
-            c += 3 * MONTHLY_VALUE                    # quarter invoiced at its end, paid the month after
-        if terms == "payment_by_results":
-            if START < m <= END:
-                c += 0.8 * MONTHLY_VALUE              # 80% monthly in arrears
-            if m in (START + 3, START + 6, START + 9, START + 12):
-                c += 0.2 * 3 * MONTHLY_VALUE * delivery  # 20% on results, quarterly in arrears
         cash[m] = c
     return cash
 
@@ -123,30 +137,46 @@ def test_cash_path_matches_hand_ledger(terms):
 
 
 def test_arrears_need_working_capital_advance_does_not():
-    """Paid in advance the provider's cash never dips for the contract; in arrears it carries a month of cost."""
+    """Paid in advance the month's payment is in hand; in arrears the provider carries a month of cost."""
     adv = hand_ledger("advance")
     arr = hand_ledger("monthly_arrears")
-    assert adv[START] - adv[START - 1] == pytest.approx(MONTHLY_VALUE - MONTHLY_COST)
-    assert arr[START] - arr[START - 1] == pytest.approx(-MONTHLY_COST)
-    assert arr[END] == pytest.approx(adv[END])      # the same money in the end, only later
+    assert arr[START] - adv[START] == pytest.approx(-MONTHLY_VALUE)   # same spending plan, a month's payment not yet in
 
 
-def test_insolvency_month_under_arrears():
-    """Cash below the overdraft limit (0) is insolvency: with 0.3 months of reserves and arrears, month 2."""
-    reserves = 0.3   # £3,000: after £950 + £950 of bids, £1,100 cannot carry a £4,762 month of delivery
+def test_arrears_stretch_creditors_month_after_month_until_insolvency():
+    """Thin reserves under arrears: delivery costs are carried by paying bills late, at interest, until creditors act.
+
+    With 0.3 months of reserves (£3,000), after £950 + £950 of bids each £5,000 month of
+    delivery is paid for by the council at the end of the next month (30 days after the
+    month-end invoice): the provider's average cash stays below zero and it owes its creditors
+    (Late Payment Act interest at 8.5% a year) while the trustees cut spending. Debts of
+    £750 or more (the petition minimum) for three months in a row (months 3, 4, 5) are
+    insolvency (Insolvency Act 1986 s.123); creditors who wait six months see it recover.
+    """
+    reserves = 0.3
     assert reserves * INCOME / 12 - APPLICATION_COST - BID_COST - MONTHLY_COST < 0
     out = simulate(one_provider("monthly_arrears", reserves=reserves), np.random.SeedSequence(1))
-    assert out.providers.exit_month[0] == START
+    assert out.providers.exit_month[0] == START + 3
     assert out.counters["insolvencies"] == 1
     assert out.counters["contract_failures"] == 1
+    assert out.flows["late_payment_interest"][0] < 0
+    assert out.flows["overdraft_interest"][0] == 0
+    patient = simulate(one_provider("monthly_arrears", reserves=reserves, finance__creditor_months=6),
+                       np.random.SeedSequence(1))
+    assert patient.counters["insolvencies"] == 0
+    assert patient.providers.cash[0] > 0
     ok = simulate(one_provider("advance", reserves=reserves), np.random.SeedSequence(1))
     assert ok.counters["insolvencies"] == 0
+    assert ok.flows["late_payment_interest"][0] == 0
 
 
-def test_overdraft_limit_prevents_the_same_insolvency():
-    """An overdraft of one month of spending (£10,000) carries the same provider through."""
-    out = simulate(one_provider("monthly_arrears", reserves=0.3, finance__overdraft_months=1.0), np.random.SeedSequence(1))
+def test_overdraft_carries_the_gap_at_overdraft_interest():
+    """An overdraft of one month of spending (£10,000) carries the gap: overdraft interest, no late bills."""
+    out = simulate(one_provider("monthly_arrears", reserves=0.3, finance__overdraft_months=1.0),
+                   np.random.SeedSequence(1))
     assert out.counters["insolvencies"] == 0
+    assert out.flows["overdraft_interest"][0] < 0
+    assert out.flows["late_payment_interest"][0] == 0
 
 
 def test_bond_premium_and_collateral():
@@ -154,23 +184,26 @@ def test_bond_premium_and_collateral():
     bond = 0.1 * V
     premium = 0.02 * bond / 12
     out = simulate(one_provider("advance", threshold=50_000), np.random.SeedSequence(1))
-    expected = hand_ledger("advance")
-    expected[START:] -= bond  # locked at the award (day 60, after the month-1 snapshot on day 30)
-    for m in range(START, END):
-        expected[m:] -= premium                           # premium each live month
-    expected[END:] += bond                                # released when the contract completes
-    np.testing.assert_allclose(out.timeseries["cash_total"], expected, atol=0.01)
     assert out.contracts["bond"][0] == pytest.approx(bond)
+    assert out.flows["collateral_locked"][0] == pytest.approx(-bond)
+    assert out.flows["collateral_released"][0] == pytest.approx(bond)     # released when the contract completes
+    assert out.flows["bond_premiums"][0] == pytest.approx(-premium * (END - START))
     assert out.timeseries["collateral_total"][START] == pytest.approx(bond)
     assert out.timeseries["collateral_total"][END] == pytest.approx(0.0)
 
 
 def test_bond_called_when_the_provider_fails():
-    """Insolvency with a bond: the bond is called (the council recovers it) and the collateral is lost."""
+    """Insolvency with a bond: the bond is called (the council recovers it) and the collateral is lost.
+
+    Creditors act after one month here: in the first month of delivery the average day still
+    has cash (costs are spread over the month); in the second, with the first payment arriving
+    only at its end, the provider cannot pay its bills and is insolvent.
+    """
     bond = 0.1 * V
     reserves = (APPLICATION_COST + BID_COST + bond + 0.5 * MONTHLY_COST) / (INCOME / 12)
-    out = simulate(one_provider("monthly_arrears", reserves=reserves, threshold=50_000), np.random.SeedSequence(1))
-    assert out.providers.exit_month[0] == START
+    out = simulate(one_provider("monthly_arrears", reserves=reserves, threshold=50_000, finance__creditor_months=1),
+                   np.random.SeedSequence(1))
+    assert out.providers.exit_month[0] == START + 1
     assert out.ledger["bond_calls"] == pytest.approx(bond)
 
 

@@ -36,7 +36,7 @@ def small_market(**overrides) -> dict:
 
 
 scenarios = st.builds(
-    lambda terms, late, threshold, consortia, cut, delay, overdraft, route, taper, seed, upfront, fee_rules: Scenario.model_validate(
+    lambda terms, late, threshold, consortia, cut, delay, overdraft, route, taper, seed, upfront, fee_rules, thin: Scenario.model_validate(
         small_market(**{
             "seed": seed,
             "contracts.payment.terms": terms,
@@ -47,6 +47,8 @@ scenarios = st.builds(
             "support.consortia": consortia,
             "support.upfront_below": upfront,
             "finance.overdraft_months": overdraft,
+            "finance.creditor_months": 1 if thin else 3,
+            "market.reserves_months": {"median": 0.3 if thin else 3.0, "sigma": 1.3},
             "procurement.route": route,
             "rules": "pa2023" if fee_rules else "pcr2015",
             "procurement.winner_fee_rate": 0.01 if fee_rules else 0.0,
@@ -65,6 +67,7 @@ scenarios = st.builds(
     st.integers(0, 2**31),
     st.one_of(st.none(), st.just(50_000.0)),
     st.booleans(),
+    st.booleans(),
 )
 
 
@@ -80,6 +83,10 @@ def test_money_is_conserved(scenario: Scenario):
     assert led["invoiced_pence"] == led["paid_pence"] + led["outstanding_pence"]
     # the contract invoices add up to what was invoiced
     assert round(out.contracts["invoiced"].sum() * 100) == led["invoiced_pence"]
+    # the value of the work delivered is invoiced, still accrued at the horizon, abated (a results share
+    # not earned) or written off (a results share forfeited when the contract failed mid-quarter)
+    assert led["earned_pence"] == (led["invoiced_pence"] + led["accrued_pence"] + led["abated_pence"]
+                                   + led["written_off_pence"])
     # consortium pass-on moves money between providers only
     assert led["transfers_net_pence"] == 0
     # each provider's cash moved by exactly the sum of its recorded flows

@@ -46,7 +46,7 @@ def applications(mk: Market, m: int, day: float) -> Applications | None:
         useful |= ~P.private[:k]
     idx = np.flatnonzero(eligible & useful)
     cost = bid_cost(adm.questionnaire_pages, P.skill[idx], s.behaviour)
-    afford = P.cash[idx] - cost >= mk.floor(idx)
+    afford = P.in_hand[idx] - cost >= mk.bid_floor(idx)
     idx, cost = idx[afford], cost[afford]
     key = item_key(mk.keys["admission"], m)
     u = keyed_uniforms(key, idx, 2)  # rows: apply this month, submission day
@@ -60,6 +60,7 @@ def applications(mk: Market, m: int, day: float) -> Applications | None:
     if len(apply) == 0:
         return None
     P.cash[apply] -= cost
+    P.in_hand[apply] -= cost
     P.bid_cost_paid[apply] += cost
     mk.flows["bid_costs"][apply] -= cost
     P.applying[apply] = True

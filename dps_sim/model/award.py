@@ -185,7 +185,7 @@ def try_award(mk: Market, rnd: Round, i: int, j: int, bond: float, awards: Award
         if (P.capacity[team] - P.committed[team]).clip(min=0).sum() < price:
             return False
     collateral = bond * s.contracts.performance_bond.collateral_share
-    if P.cash[lead] - collateral < mk.floor(lead):
+    if P.in_hand[lead] - collateral < mk.floor(lead):
         return False
     need, length, lot = int(L.need[i]), int(L.length[i]), int(L.lot[i])
     start = max(int(N.start[need]), awards.first_month)
@@ -211,10 +211,12 @@ def try_award(mk: Market, rnd: Round, i: int, j: int, bond: float, awards: Award
         small_share += share if P.band[who] <= 1 else 0.0
     if collateral > 0:
         P.cash[lead] -= collateral
+        P.in_hand[lead] -= collateral
         P.collateral[lead] += collateral
         mk.flows["collateral_locked"][lead] -= collateral
     if fee > 0:
         P.cash[lead] -= fee
+        P.in_hand[lead] -= fee
         mk.flows["fees"][lead] -= fee
         mk.book.fees += fee
     mk.counters["awards"] += 1

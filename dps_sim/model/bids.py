@@ -87,6 +87,16 @@ def bid_terms(lot_value: float, target_reach: float, spare_capacity: np.ndarray,
     return BidTerms(price=price, reach=reach, valid=valid)
 
 
+def bid_margin(full_cost: np.ndarray, z: np.ndarray, behaviour: Behaviour) -> np.ndarray:
+    """Mark-up of a bid's price: over full cost (overheads included) for those who price to full
+    cost, never below it; over direct cost for the rest, who leave their overheads unfunded
+    (NPC 2022: two-thirds of VCSE contract holders are not paid full cost).
+    """
+    margin = behaviour.margin_mean + behaviour.margin_sd * np.asarray(z)
+    margin = np.where(full_cost, np.maximum(margin, 0.0), margin)
+    return np.minimum(np.maximum(margin, -0.12), 0.4)
+
+
 @lru_cache(maxsize=64)
 def interest_threshold(share: float) -> float:
     """Normal quantile of the lot-interest share (a lot interests an organisation when its draw is below)."""
@@ -109,6 +119,7 @@ def pay_bid_costs(mk: Market, who: np.ndarray, cost: np.ndarray) -> None:
     """Bidders pay for their bids now (an organisation may appear once per lot it bids on)."""
     P = mk.P
     np.subtract.at(P.cash, who, cost)
+    np.subtract.at(P.in_hand, who, cost)
     np.add.at(P.bid_cost_paid, who, cost)
     np.subtract.at(mk.flows["bid_costs"], who, cost)
     n = np.bincount(who, minlength=P.n).astype(np.int32)

@@ -17,7 +17,8 @@ import numpy as np
 
 from . import finance as fin
 from . import procurement as proc
-from .bids import MIN_REACH_SHARE, NOISE_ROWS, assessed_quality, bid_cost, bid_terms, pay_bid_costs, spare_and_turnover
+from .bids import (MIN_REACH_SHARE, NOISE_ROWS, assessed_quality, bid_cost, bid_margin, bid_terms, pay_bid_costs,
+                   spare_and_turnover)
 from .market import Market
 from .population import ACTIVE
 from .rounds import Bids, Lots, Team
@@ -72,7 +73,7 @@ def consortium_bid(mk: Market, district: int, value: float, reach: float, pages:
         lead_ok &= P.admitted[:k]
     leads = np.flatnonzero(lead_ok)
     member_cost = bid_cost(pages * MEMBER_PAGES_SHARE, P.skill[:k], beh)
-    members = np.flatnonzero(here & room & (P.band[:k] <= 1) & (P.cash[:k] - member_cost >= mk.floor(slice(0, k))))
+    members = np.flatnonzero(here & room & (P.band[:k] <= 1) & (P.in_hand[:k] - member_cost >= mk.bid_floor(slice(0, k))))
     if len(leads) == 0 or len(members) == 0:
         return None
     lead = int(leads[np.argmax(P.skill[leads])])
@@ -84,16 +85,17 @@ def consortium_bid(mk: Market, district: int, value: float, reach: float, pages:
         return None
     bond = float(fin.bond_amount(value, pb.threshold, pb.fraction, sup.bond_waiver))
     costs = np.concatenate([bid_cost(pages, P.skill[[lead]], beh), bid_cost(pages * MEMBER_PAGES_SHARE, P.skill[members], beh)])
-    if P.cash[lead] - costs[0] - bond * pb.collateral_share < mk.floor(lead):
+    if P.in_hand[lead] - costs[0] - bond * pb.collateral_share < mk.bid_floor(lead):
         return None
     shares = split_by_capacity(spare, value)
     unit_cost = float((shares * P.cost_per_user[team]).sum())
     pay_bid_costs(mk, team, costs)
     z = keyed_normals(key, np.array([lead]), NOISE_ROWS)[:, 0]
-    margin = float(np.clip(beh.margin_mean + (0.05 if P.full_cost[lead] else -0.05) + beh.margin_sd * z[2], -0.12, 0.4))
+    full = P.full_cost[[lead]]
+    margin = bid_margin(full, z[[2]], beh)  # the lead prices for the team
     ambition = float(np.clip(1.05 + 0.15 * (P.skill[lead] - 0.5) + beh.ambition_sd * z[3], 0.8, 1.4))
-    terms = bid_terms(value, reach, np.array([spare.sum()]), np.array([unit_cost * mk.cost_factor]),
-                      np.array([margin]), np.array([ambition]))
+    priced = unit_cost * (1.0 + s.finance.overhead_rate if full[0] else 1.0) * mk.cost_factor
+    terms = bid_terms(value, reach, np.array([spare.sum()]), np.array([priced]), margin, np.array([ambition]))
     quality = float((shares * P.quality[team]).sum())
     panel = assessed_quality(np.array([quality]), P.skill[[lead]], z[[0]], beh)
     row = dict(price=float(terms.price[0]), reach=float(terms.reach[0]), valid=bool(terms.valid[0]),

@@ -2,7 +2,8 @@
 
 * Delivery: each live contract delivers a month of its promised reach (with month-to-month
   noise around its persistent delivery rate) and quality; each party pays its share of the
-  promised work at its own unit cost; invoices follow the payment terms (payments room).
+  promised work at its own unit cost plus the overheads it brings (``finance.overhead_rate``:
+  a price below full cost leaves them to reserves); invoices follow the payment terms.
 * Monitoring (DESIGN.md; seed 003): every ``review_months`` delivered reach and quality are
   compared with the bid; poor performance brings an improvement notice, repeated notices
   termination; a provider losing more than ``handback_loss`` on a contract hands it back.
@@ -17,7 +18,7 @@ import numpy as np
 
 from . import finance as fin
 from .market import Market
-from .payments import invoice_month
+from .payments import final_account, invoice_month
 from .stores import COMPLETED, END_HANDBACK, END_INSOLVENCY, END_TERMINATED, FAILED, LIVE, PENDING
 from .streams import substream
 
@@ -77,9 +78,11 @@ def party_costs(mk: Market, live: np.ndarray) -> None:
     who = Pt.provider[rows].copy()
     inactive = ~Pt.active[rows]
     who[inactive] = C.lead[contract[inactive]]
-    cost = Pt.share[rows] * C.reach[contract] / 12.0 * P.cost_per_user[who] * mk.cost_factor
+    cost = Pt.share[rows] * C.reach[contract] / 12.0 * P.cost_per_user[who] * mk.cost_factor * (
+        1.0 + mk.s.finance.overhead_rate)
     np.add.at(P.cash, who, -cost)
     np.add.at(mk.flows["delivery_cost"], who, -cost)
+    np.add.at(mk.month_cost, who, cost)
 
 
 def reviews(mk: Market, m: int, day: float) -> None:
@@ -178,6 +181,7 @@ def fail_contract(mk: Market, c: int, m: int, day: float, cause: int) -> None:
         mk.book.bond_calls += float(C.bond[c])
         mk.counters["bond_calls"] += 1
         mk.log.add("bond_call", day, provider=int(C.lead[c]), contract=c, amount=float(C.bond[c]))
+    final_account(mk, c, m)
     close_contracts(mk, np.array([c]), m, FAILED, bond_called=called)
     need = int(C.need[c])
     restart = m + s.contracts.recommission_months

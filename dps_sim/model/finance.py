@@ -1,7 +1,12 @@
-"""Finance: when payments arrive, what a bond costs, each month's cash, when a provider is insolvent.
+"""Finance: when payments arrive, what a bond costs, each month's cash and credit, spending, insolvency.
 
 The rules are plain functions of numbers, so that each can be checked against a hand-computed
-ledger; :func:`cash_step` applies them to every organisation at once.
+ledger; :func:`cash_step` applies them to every organisation at once. A charity's finances as
+a finance director would see them (docs/model.md, submodel "Cash, credit and insolvency"):
+other income that moves with funders won and lost; spending the trustees plan from expected
+income and their reserves policy, cut and rebased over months; an overdraft that costs
+interest; bills that can be paid late for a while, at statutory interest; insolvency when
+creditors have been stretched for months in a row, or further than they will wait.
 Time is in days; a month is 365.25/12 days. Payments are whole pence (int64) so that money
 conservation can be checked exactly.
 """
@@ -10,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .funding import expected_income_step, income_shift_step
 from .market import Market
 from .population import ACTIVE
 from .stores import LIVE
@@ -78,38 +84,96 @@ def bond_premium_monthly(bond: np.ndarray, premium_rate: float) -> np.ndarray:
     return np.asarray(bond) * premium_rate / 12.0
 
 
-def adjusted_spending(base: np.ndarray, cash: np.ndarray, target_cash: np.ndarray, adjustment: float) -> np.ndarray:
-    """Monthly spending: a provider cuts back when reserves are below target and spends more above it.
+def average_cash(end_cash: np.ndarray, arrived_late: np.ndarray, spread_flow: np.ndarray) -> np.ndarray:
+    """The month's average daily cash: the test of whether an organisation can meet its bills.
 
-    ``adjustment`` is the largest change, as a share of base spending.
+    Cash at the month's end, less the part of each payment that had not yet arrived on an
+    average day (``arrived_late``: £ × share of the month gone when it arrives), less half the
+    month's evenly spread net flow (income less spending, delivery costs and premiums). A
+    payment a day late moves the average by a day's worth, not by a month.
     """
-    gap = np.divide(cash - target_cash, np.maximum(target_cash, 1.0))
-    return base * (1.0 + adjustment * np.clip(gap, -1.0, 1.0))
+    return np.asarray(end_cash) - np.asarray(arrived_late) - 0.5 * np.asarray(spread_flow)
 
 
-def insolvent(cash: np.ndarray, spending: np.ndarray, overdraft_months: float) -> np.ndarray:
-    """Insolvency test: free cash below minus the overdraft limit (months of spending)."""
-    return np.asarray(cash) < -overdraft_months * np.asarray(spending)
+def credit_use(position: np.ndarray, credit_line: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(overdraft drawn, bills owed to creditors beyond the credit line) at an average cash ``position``."""
+    short = np.maximum(-np.asarray(position), 0.0)
+    used = np.minimum(short, credit_line)
+    return used, short - used
+
+
+def finance_costs(overdraft: np.ndarray, owed: np.ndarray, overdraft_rate: float, late_rate: float
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """A month's interest on the overdraft drawn and on bills paid late (Late Payment Act 1998)."""
+    return overdraft * overdraft_rate / 12.0, owed * late_rate / 12.0
+
+
+def planned_spending(spending: np.ndarray, expected_income: np.ndarray, cash: np.ndarray, reserve_months: float,
+                     adjust_months: float, rebuild_months: float) -> np.ndarray:
+    """Next month's spending: trustees move it towards what income and the reserves policy allow.
+
+    The aim is expected income plus the gap to the reserves target (``reserve_months`` of
+    spending) spread over ``rebuild_months``; spending moves a ``1 / adjust_months`` share of
+    the way there each month (cuts take notice periods; rebasing follows), never below zero.
+    """
+    aim = expected_income + (cash - reserve_months * spending) / rebuild_months
+    return np.maximum(spending + (aim - spending) / adjust_months, 0.0)
+
+
+def in_arrears(owed: np.ndarray, petition_minimum: float) -> np.ndarray:
+    """Whether the bills it pays late are large enough for a creditor to act on (at least the petition minimum)."""
+    return np.asarray(owed) >= max(petition_minimum, 0.01)
+
+
+def insolvent(arrears_months: np.ndarray, owed: np.ndarray, scale: np.ndarray, creditor_months: int,
+              creditor_limit_months: float) -> np.ndarray:
+    """Unable to pay debts as they fall due (Insolvency Act 1986 s.123): creditors stretched too long or too far."""
+    owed = np.asarray(owed)
+    return (np.asarray(arrears_months) >= creditor_months) | ((owed > creditor_limit_months * np.asarray(scale)) & (owed > 0))
+
+
+def winds_up(expected_income: np.ndarray, scale: np.ndarray, viable_share: float) -> np.ndarray:
+    """Trustees close an organisation whose expected income has fallen below a viable share of what it was."""
+    return np.asarray(expected_income) < viable_share * np.asarray(scale)
 
 
 def cash_step(mk: Market, m: int) -> None:
-    """Other income and spending for every organisation in the market, then bond premiums."""
-    P, s = mk.P, mk.s
+    """Other income, spending, bond premiums and interest for every organisation; trustees plan next month."""
+    P, s, f = mk.P, mk.s, mk.s.finance
     k = mk.entered[m]
-    z = mk.rng["income"].standard_normal(k)
+    z = mk.rng["income"].standard_normal((2, k))
     active = P.status[:k] == ACTIVE
-    base = P.spending[:k] * P.income_factor[:k]
-    income = np.where(active, base * (1.0 + s.market.income_volatility * z), 0.0)
-    spend = adjusted_spending(P.spending[:k], P.cash[:k], mk.target_cash[:k], s.behaviour.spending_adjustment)
+    sd = np.array(s.market.income_shock_sd.as_tuple())[P.band[:k]]
+    P.income_shift[:k] = income_shift_step(P.income_shift[:k], z[0], sd, s.market.income_reversion_years)
+    income = P.scale[:k] * P.income_factor[:k] * np.exp(P.income_shift[:k]) * (1.0 + s.market.income_volatility * z[1])
+    income = np.where(active, np.maximum(income, 0.0), 0.0)
+    spend = P.spending[:k]
     if s.support.peppercorn_rent:
         spend = np.where(P.committed[:k] > 0, spend * (1.0 - s.support.peppercorn_saving), spend)
     spend = np.where(active, spend, 0.0)
-    P.cash[:k] += income - spend
-    mk.flows["other_income"][:k] += income
-    mk.flows["spending"][:k] -= spend
+    premium = np.zeros(k)
     C = mk.contracts
     live = np.flatnonzero((C.view("status") == LIVE) & (C.view("bond") > 0))
     if len(live):
-        prem = bond_premium_monthly(C.bond[live], s.contracts.performance_bond.premium_rate)
-        np.add.at(P.cash, C.lead[live], -prem)
-        np.add.at(mk.flows["bond_premiums"], C.lead[live], -prem)
+        np.add.at(premium, C.lead[live], bond_premium_monthly(C.bond[live], s.contracts.performance_bond.premium_rate))
+    P.cash[:k] += income - spend - premium
+    mk.flows["other_income"][:k] += income
+    mk.flows["spending"][:k] -= spend
+    mk.flows["bond_premiums"][:k] -= premium
+    spread = income - spend - premium - mk.month_cost[:k]
+    position = average_cash(P.cash[:k], mk.arrived_late[:k], spread)
+    overdraft, owed = credit_use(position, -mk.floor(slice(0, k)))
+    od_interest, late_interest = finance_costs(overdraft, owed, f.overdraft_rate, f.late_payment_rate)
+    od_interest, late_interest = np.where(active, od_interest, 0.0), np.where(active, late_interest, 0.0)
+    P.cash[:k] -= od_interest + late_interest
+    mk.flows["overdraft_interest"][:k] -= od_interest
+    mk.flows["late_payment_interest"][:k] -= late_interest
+    P.in_hand[:k] = position - od_interest - late_interest
+    P.owed_creditors[:k] = np.where(active, owed, 0.0)
+    P.arrears_months[:k] = np.where(active & in_arrears(owed, f.petition_minimum), P.arrears_months[:k] + 1, 0)
+    P.expected_income[:k] = np.where(active, expected_income_step(P.expected_income[:k], income, f.income_memory_months),
+                                     P.expected_income[:k])
+    P.spending[:k] = np.where(active, planned_spending(P.spending[:k], P.expected_income[:k], P.in_hand[:k],
+                                                       f.reserves_policy_months, f.adjust_months, f.rebuild_months),
+                              P.spending[:k])
+    mk.month_cost[:] = 0.0

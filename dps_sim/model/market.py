@@ -15,13 +15,14 @@ import numpy as np
 
 from ..scenario.schema import Scenario
 from .audit import EventLog
-from .population import Providers, build_population
+from .population import Providers, build_population, settle_finances
 from .schedule import ScheduledShock, renewal_probability, resolve_shocks
 from .stores import Columns, new_contracts, new_needs, new_parties
 from .streams import STREAMS, spawn_streams, stream_key
 
 FLOW_NAMES = ("other_income", "spending", "delivery_cost", "bid_costs", "bond_premiums", "collateral_locked",
-              "collateral_released", "fees", "contract_receipts", "consortium_transfers")
+              "collateral_released", "fees", "contract_receipts", "consortium_transfers", "overdraft_interest",
+              "late_payment_interest")
 """Per-organisation cash flows (£, signed), kept so that every pound can be traced."""
 
 COUNTERS = (
@@ -40,13 +41,22 @@ class PaymentBook:
     """Commissioner payments scheduled to arrive, by month and organisation, in whole pence.
 
     Month-major (month, organisation) so that one month's arrivals are one contiguous row;
-    ``transfers`` are consortium leads passing members their shares (None without consortia).
+    ``late`` holds the same pence weighted by how far into the month each payment arrives
+    (payments are dated to the day); ``transfers`` are consortium leads passing members their
+    shares (None without consortia). ``earned_pence`` is the value of the work delivered;
+    ``abated_pence`` results shares not earned; ``written_off_pence`` results shares forfeited
+    by contracts that failed mid-quarter.
     """
 
     sched: np.ndarray
+    late: np.ndarray
     transfers: np.ndarray | None
+    transfers_late: np.ndarray | None
+    earned_pence: int = 0
     invoiced_pence: int = 0
     paid_pence: int = 0
+    abated_pence: int = 0
+    written_off_pence: int = 0
     fees: float = 0.0
     bond_calls: float = 0.0
 
@@ -82,7 +92,8 @@ class Market:
     flows: dict[str, np.ndarray]
     counters: dict[str, float]
     cash_start: np.ndarray
-    target_cash: np.ndarray
+    arrived_late: np.ndarray            # £ of this month's arrivals × share of the month gone when they arrive
+    month_cost: np.ndarray              # £ of delivery costs this month (spread over the month)
     renewal_p: float
     keys: dict[str, int]                # 64-bit key of each named stream, for keyed draws
     cost_factor: float = 1.0            # cost inflation so far
@@ -100,18 +111,30 @@ class Market:
         H = scenario.horizon_months
         shocks = resolve_shocks(scenario, rng["shocks"])
         n, cols = P.n, H + 36
-        book = PaymentBook(sched=np.zeros((cols, n), np.int64),
-                           transfers=np.zeros((cols, n), np.int64) if scenario.support.consortia else None)
+        cons = scenario.support.consortia
+        book = PaymentBook(sched=np.zeros((cols, n), np.int64), late=np.zeros((cols, n)),
+                           transfers=np.zeros((cols, n), np.int64) if cons else None,
+                           transfers_late=np.zeros((cols, n)) if cons else None)
+        settle_finances(P, scenario, stream_key(root, "population"))
         return cls(
             s=scenario, root=root, rng=rng, P=P, needs=new_needs(), contracts=new_contracts(), parties=new_parties(),
             log=EventLog(events), book=book, tender=TenderBook(lot_key=stream_key(root, "lots"),
                                                                bids_round=np.zeros(n, np.int32)),
             shocks=shocks, entered=np.searchsorted(P.entry_month, np.arange(H + 1), side="right"),
             flows={k: np.zeros(n) for k in FLOW_NAMES}, counters={k: 0.0 for k in COUNTERS},
-            cash_start=P.cash.copy(), target_cash=P.cash.copy(), renewal_p=renewal_probability(shocks),
+            cash_start=P.cash.copy(), arrived_late=np.zeros(n), month_cost=np.zeros(n), renewal_p=renewal_probability(shocks),
             keys={name: stream_key(root, name) for name in STREAMS},
         )
 
     def floor(self, idx: np.ndarray | slice | int) -> np.ndarray:
-        """The lowest cash an organisation may reach: minus its overdraft limit (months of spending)."""
-        return -self.s.finance.overdraft_months * self.P.spending[idx]
+        """Minus its credit line (months of spending at entry): cash it may use without stretching creditors."""
+        return -self.s.finance.overdraft_months * self.P.scale[idx]
+
+    def bid_floor(self, idx: np.ndarray | slice | int) -> np.ndarray:
+        """The lowest cash an organisation will go to for a bid: its own risk appetite below the credit line.
+
+        An organisation that expects to win may pay for a bid with bills it pays late
+        (``bid_risk`` months of spending below its credit line; a prudent one, negative, keeps
+        cash in hand): so bid costs and lost bids can tip it over.
+        """
+        return self.floor(idx) - self.P.bid_risk[idx] * self.P.scale[idx]

@@ -1,10 +1,12 @@
 """Organisations entering and leaving the market.
 
 Attributes are drawn in :mod:`.population`; this room moves organisations through their
-life: arrival at their entry month, insolvency (free cash below the overdraft limit: its
-contracts fail and its bonds are called), and closure by trustees when reserves run low
-with no contract work (DESIGN.md: "organisations leave when insolvent, or when reserves run
-low without work").
+life: arrival at their entry month, insolvency (unable to pay its debts as they fall due:
+creditors stretched beyond the credit line for ``finance.creditor_months`` in a row, or
+further than they will wait; its contracts fail and its bonds are called), and winding up by
+its trustees when, with no contract work, the income it expects has fallen below
+``finance.viable_share`` of what it was (DESIGN.md: "insolvency is failing to meet
+liabilities over a sustained period (or trustees deciding to close)").
 """
 
 from __future__ import annotations
@@ -16,10 +18,6 @@ from .contracts import fail_contract
 from .market import Market
 from .population import ACTIVE, EXIT_CLOSED, EXIT_INSOLVENT, EXITED
 from .stores import END_INSOLVENCY, LIVE
-
-SETTLING_MONTHS = 6
-"""Months in the market before trustees consider closing a quiet organisation (assumption)."""
-
 
 def entries(mk: Market, m: int, day: float) -> None:
     """Organisations whose entry month has come join the market."""
@@ -33,17 +31,17 @@ def entries(mk: Market, m: int, day: float) -> None:
 
 
 def exits(mk: Market, m: int, day: float) -> None:
-    """Insolvent organisations fail; quiet ones with low reserves close."""
-    P, s = mk.P, mk.s
+    """Insolvent organisations fail; trustees wind up those whose income no longer sustains them."""
+    P, f = mk.P, mk.s.finance
     k = mk.entered[m]
     active = P.status[:k] == ACTIVE
-    broke = active & fin.insolvent(P.cash[:k], P.spending[:k], s.finance.overdraft_months)
+    broke = active & fin.insolvent(P.arrears_months[:k], P.owed_creditors[:k], P.scale[:k], f.creditor_months,
+                                   f.creditor_limit_months)
     for i in np.flatnonzero(broke):
         exit_market(mk, int(i), m, day, EXIT_INSOLVENT)
-    settled = m - P.entry_month[:k] >= SETTLING_MONTHS
-    quiet = (P.status[:k] == ACTIVE) & settled & (P.committed[:k] <= 0) & (
-        P.cash[:k] < s.behaviour.close_reserve_months * P.spending[:k])
-    for i in np.flatnonzero(quiet):
+    wind_up = (P.status[:k] == ACTIVE) & (P.committed[:k] <= 0) & fin.winds_up(P.expected_income[:k], P.scale[:k],
+                                                                              f.viable_share)
+    for i in np.flatnonzero(wind_up):
         exit_market(mk, int(i), m, day, EXIT_CLOSED)
 
 

@@ -9,11 +9,12 @@ order and entry months from the ``entry`` stream, so every policy meets the same
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from functools import cached_property
-
 import numpy as np
+from scipy.special import ndtr, ndtri
 
 from ..scenario.schema import BAND_INCOME_BOUNDS, SIZE_BANDS, SMALL_BANDS, Scenario
+from .funding import stationary_sd
+from .streams import keyed_normals, keyed_uniforms
 
 FUTURE, ACTIVE, EXITED = 0, 1, 2
 """Provider status codes."""
@@ -57,15 +58,18 @@ class Providers:
     value_won: np.ndarray       # £ total value of contracts won (its share)
     bid_cost_paid: np.ndarray   # £ spent on bids and applications
     receipts_pence: np.ndarray  # int64: commissioner payments received (incl. as consortium lead)
+    scale: np.ndarray           # £/month spending at entry (other income / 12): the unit of credit lines and reserves
+    spending: np.ndarray        # £/month spending the trustees currently plan (adapts to income over months)
+    expected_income: np.ndarray  # £/month other income the trustees expect (an average of recent months)
+    income_shift: np.ndarray    # log change of other income since entry (funders won and lost)
+    arrears_months: np.ndarray  # int16: months in a row it has been stretching creditors beyond its credit line
+    owed_creditors: np.ndarray  # £ owed to creditors beyond the credit line last month (average over the month)
+    bid_risk: np.ndarray        # months of spending below its credit line it will go to pay for a bid
+    in_hand: np.ndarray         # £ it can count on when deciding: the month's average cash, less what it spent since
 
     @property
     def n(self) -> int:
         return len(self.band)
-
-    @cached_property
-    def spending(self) -> np.ndarray:
-        """Monthly spending funded by other income (£/month); income itself never changes."""
-        return self.income / 12.0
 
     def is_small(self) -> np.ndarray:
         return np.isin(self.band, SMALL_BAND_CODES)
@@ -160,6 +164,14 @@ def build_population(scenario: Scenario, pop_rng: np.random.Generator, entry_rng
         value_won=np.zeros(n),
         bid_cost_paid=np.zeros(n),
         receipts_pence=np.zeros(n, np.int64),
+        scale=attrs["income"] / 12.0,
+        spending=attrs["income"] / 12.0,
+        expected_income=attrs["income"] / 12.0,
+        income_shift=np.zeros(n),
+        arrears_months=np.zeros(n, np.int16),
+        owed_creditors=np.zeros(n),
+        bid_risk=np.zeros(n),
+        in_hand=np.zeros(n),
     )
 
 
@@ -167,3 +179,25 @@ def apply_training(skill: np.ndarray, band: np.ndarray, gain: float) -> np.ndarr
     """Bid-writing training lifts micro and small organisations' skill (capped at 1)."""
     small = np.isin(band, SMALL_BAND_CODES)
     return np.where(small, np.minimum(1.0, skill + gain), skill)
+
+
+def settle_finances(P: Providers, scenario: Scenario, key: int) -> None:
+    """Where each organisation stands at entry: its risk appetite for bids, and its funding cycle.
+
+    Organisations present at the start are established: their persistent income change is
+    drawn from its long-run spread (keeping those already below the point where trustees
+    would wind up out of the market); entrants start at the income they were founded on.
+    Spending starts at income and cash at its reserves in months of it. Keyed by organisation
+    slot, so every policy meets the same organisations.
+    """
+    n, s = P.n, scenario
+    idx = np.arange(n)
+    P.bid_risk[:] = s.behaviour.bid_risk_sd * keyed_normals(key, idx, (0,))[0]
+    sd = stationary_sd(np.array(s.market.income_shock_sd.as_tuple())[P.band], s.market.income_reversion_years)
+    low = ndtr((np.log(s.finance.viable_share) + 0.05) / np.maximum(sd, 1e-12))
+    u = keyed_uniforms(key, idx, (1,))[0]
+    shift = ndtri(low + (1.0 - low) * u) * sd
+    P.income_shift[:] = np.where(P.entry_month == 0, np.nan_to_num(shift), 0.0)
+    P.expected_income[:] = P.spending[:] = P.scale * np.exp(P.income_shift)
+    P.cash[:] = P.reserves_initial * P.spending
+    P.in_hand[:] = P.cash

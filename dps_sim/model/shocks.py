@@ -3,7 +3,8 @@
 * a funding cut reduces live contracts' value (and part of their scope, ``scope_reduction``)
   and/or the value and target reach of lots still to be let;
 * cost inflation raises every delivery cost from then on (bids price it in);
-* a loss of grant income cuts other income for a share of organisations.
+* a loss of grant income cuts other income for a share of the organisations in the market
+  then (those that enter later are not hit).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import numpy as np
 
 from ..scenario.schema import CostInflation, FundingCut, GrantLoss
 from .market import Market
+from .population import ACTIVE
 from .schedule import starting
 from .stores import LIVE
 from .streams import substream
@@ -37,5 +39,5 @@ def apply_starting(mk: Market, m: int, day: float) -> None:
             mk.cost_factor *= 1.0 + shock.fraction
         elif isinstance(shock, GrantLoss):
             g = substream(mk.root, "shocks", m, 1)
-            hit = g.random(mk.P.n) < shock.share_of_providers
+            hit = (g.random(mk.P.n) < shock.share_of_providers) & (mk.P.status == ACTIVE)
             mk.P.income_factor[hit] *= 1.0 - shock.fraction

@@ -118,8 +118,8 @@ def new_contracts() -> Columns:
         "q_promised": (np.float64, 0.0),     # this review period: users promised
         "q_quality": (np.float64, 0.0),      # this review period: sum of monthly quality
         "q_months": (np.int16, 0),
-        "acc_invoice": (np.float64, 0.0),    # £ accrued towards a quarterly invoice
-        "acc_results": (np.float64, 0.0),    # £ accrued towards a results payment
+        "acc_invoice": (np.int64, 0),        # pence accrued towards a quarterly invoice
+        "acc_results": (np.int64, 0),        # pence accrued towards a results payment
         "acc_results_promised": (np.float64, 0.0),
         "acc_results_delivered": (np.float64, 0.0),
         "users": (np.float64, 0.0),          # users reached so far

@@ -6,7 +6,8 @@
 * Who bids: an organisation in the market (admitted where the route has admission) that
   serves the lot's district, is interested in it, has spare capacity for half its target
   reach, meets the turnover rule (PCR 2015 reg 58), can pay the bid cost and bond collateral
-  without crossing its overdraft floor, and expects the bid to be worth its cost.
+  without going further below its credit line than its own risk appetite allows
+  (:meth:`.Market.bid_floor`), and expects the bid to be worth its cost.
 * One step: all lots of the round are decided together over a lots × candidates table
   (:func:`take_bids`); the bid rules themselves are in :mod:`.bids`, consortia in
   :mod:`.consortia`.
@@ -17,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import procurement as proc
-from .bids import (APPETITE_ROW, BID_ROWS, INTEREST_ROW, MIN_REACH_SHARE, assessed_quality, bid_cost, bid_terms,
+from .bids import (APPETITE_ROW, BID_ROWS, INTEREST_ROW, MIN_REACH_SHARE, assessed_quality, bid_cost, bid_margin, bid_terms,
                    interest_threshold, learn, pay_bid_costs, spare_and_turnover, win_chance_estimate)
 from .consortia import consortium_bids
 from .market import OPEN_ENDED, Market
@@ -140,7 +141,7 @@ def lot_caps(mk: Market, k: int, cost: np.ndarray) -> tuple[np.ndarray, np.ndarr
     spare, turnover = spare_and_turnover(mk, slice(0, k))
     mult = s.procurement.admission.min_turnover_multiple
     cap = np.minimum(2.0 * spare, turnover / mult if mult > 0 else np.inf)
-    headroom = P.cash[:k] - cost - mk.floor(slice(0, k))
+    headroom = P.in_hand[:k] - cost - mk.bid_floor(slice(0, k))
     cap = np.where(headroom >= 0, cap, -np.inf) * (1 + SLACK)
     per_value = pb.fraction * pb.collateral_share
     if per_value <= 0:
@@ -178,7 +179,7 @@ def take_bids(mk: Market, lots: Lots, m: int) -> tuple[Bids, list[Team]]:
         bonded = (value >= pb.threshold) & ~(s.support.bond_waiver & ~P.private[org])
         collateral[bonded] = pb.fraction * value[bonded] * pb.collateral_share
     cost = cost_o[org]
-    cash, floor = P.cash[org], mk.floor(org)
+    cash, floor = P.in_hand[org], mk.bid_floor(org)
     ok &= cash - cost - collateral >= floor
     # then interest, drawn only for the pairs that could bid (keyed rows do not depend on who else is drawn)
     w = np.flatnonzero(ok)
@@ -206,11 +207,11 @@ def take_bids(mk: Market, lots: Lots, m: int) -> tuple[Bids, list[Team]]:
     pay_bid_costs(mk, who, cost[b])
     z = keyed_normals(keys[b], who, BID_ROWS)                         # panel, margin, ambition, delivery, lottery
     full = P.full_cost[who]
-    margin = np.where(full, beh.margin_mean + 0.05, beh.margin_mean - 0.05) + beh.margin_sd * z[1]
-    margin = np.minimum(np.maximum(margin, -0.12), 0.4)
+    margin = bid_margin(full, z[1], beh)
     ambition = np.minimum(np.maximum(1.05 + 0.15 * (skill[b] - 0.5) + beh.ambition_sd * z[2], 0.8), 1.4)
-    unit_cost = P.cost_per_user[who]  # before inflation; bids price in today's costs
-    terms = bid_terms(value[b], lots.reach[at[b]], spare[b], unit_cost * mk.cost_factor, margin, ambition)
+    unit_cost = P.cost_per_user[who]  # direct cost before inflation; bids price in today's costs
+    priced = unit_cost * np.where(full, 1.0 + s.finance.overhead_rate, 1.0) * mk.cost_factor
+    terms = bid_terms(value[b], lots.reach[at[b]], spare[b], priced, margin, ambition)
     quality = P.quality[who]
     bids = Bids(at=at[b], who=who, price=terms.price, reach=terms.reach, valid=terms.valid,
                 panel=assessed_quality(quality, skill[b], z[0], beh), quality=quality, unit_cost=unit_cost,

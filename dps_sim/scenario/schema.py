@@ -77,7 +77,13 @@ class Market(Frozen):
         json_schema_extra={"unit": "£/user/year"},
     )
     capacity_multiple: float = _f(1.5, "× income", "annual contract value a provider can deliver, as a multiple of its other income; assumption", gt=0, le=1000)
-    entrant_reserves_factor: float = _f(0.8, "× reserves", "new organisations start with this share of the usual reserves; assumption", ge=0, le=100)
+    entrant_reserves_factor: float = _f(1.17, "× reserves", "new organisations' reserves relative to the usual ones: young charities hold about 3.5 months against a median of 3 (Mohan & Clifford 2020)", ge=0, le=100)
+    income_shock_sd: BandValues = Field(
+        default_factory=lambda: BandValues(micro=0.31, small=0.29, medium=0.26, large=0.26, major=0.26),
+        description="yearly standard deviation of persistent changes in other income (funders won and lost) by band; larger organisations have more funders; calibrated so that organisations without council work leave at the Charity Commission's register-removal rates by size; assumption",
+        json_schema_extra={"unit": "log share/year"},
+    )
+    income_reversion_years: float = _f(3.0, "years", "time over which persistent income changes fade as organisations replace lost funders (half-life); assumption", gt=0, le=100)
 
 
 class Admission(Frozen):
@@ -204,16 +210,26 @@ class Behaviour(Frozen):
     evaluator_noise: float = _f(0.4, "0-5 score", "standard deviation of panel noise on quality scores", ge=0, le=5)
     learn_per_bid: Share = _f(0.02, "share of gap", "skill gained per bid, as a share of the gap to 1 (seed 003 ¶14)")
     learn_per_win: Share = _f(0.06, "share of gap", "extra skill gained per win (seed 003 ¶14: winners learn and win again)")
-    close_reserve_months: float = _f(0.25, "months", "an organisation with no contract and reserves below this closes; assumption", ge=0, le=MAX_MONTH)
+    bid_risk_sd: float = _f(0.5, "months of spending", "spread between organisations in how far below their credit line they will let cash go to pay for a bid, expecting to win (mean 0: half will bid on stretched creditors); assumption", ge=0, le=MAX_MONTH)
     handback_loss: Share = _f(0.15, "share of contract value", "a provider hands a contract back at a review when its monthly loss on it exceeds this share of the contract's value (ADASS 2018: 145 contracts handed back); assumption")
-    spending_adjustment: Share = _f(0.3, "share", "how strongly an organisation cuts or raises spending towards its reserve target each month; assumption")
 
 
 class Finance(Frozen):
-    """Cash rules."""
+    """A charity's or social enterprise's finances: credit, creditors, reserves policy, spending, insolvency."""
 
-    overdraft_months: float = _f(0.0, "months of spending", "overdraft limit: cash below minus this is insolvency", ge=0, le=MAX_MONTH)
-    full_cost_share: Share = _f(0.33, "share", "share of providers whose prices cover full cost (NPC 2022); the rest bid at the margin")
+    overdraft_months: float = _f(0.0, "months of spending", "overdraft or credit line, in months of the organisation's spending at entry; most small charities have none; assumption", ge=0, le=MAX_MONTH)
+    overdraft_rate: float = _f(0.07, "share/year", "interest on the overdraft used (Bank Rate 0.5% in 2009-16 plus a small-business margin); assumption", ge=0, le=1)
+    late_payment_rate: float = _f(0.085, "share/year", "interest owed on bills paid late (Late Payment of Commercial Debts (Interest) Act 1998: 8% over Bank Rate)", ge=0, le=1)
+    creditor_months: int = _f(3, "months", "months in a row an organisation can stretch its creditors before it is insolvent (Insolvency Act 1986 s.123: unable to pay debts as they fall due); assumption", ge=1, le=MAX_MONTH)
+    petition_minimum: float = _f(750.0, "£", "smallest debt for which a creditor can petition to wind an organisation up (Insolvency Act 1986 s.123(1)(a): £750); smaller arrears do not count towards insolvency", ge=0, le=MAX_MONEY)
+    creditor_limit_months: float = _f(1.0, "months of spending", "most it can owe creditors beyond its credit line before they act at once (wages and rent cannot wait); assumption", ge=0, le=MAX_MONTH)
+    reserves_policy_months: float = _f(3.0, "months of spending", "reserves the trustees aim to hold (Charity Commission CC19: trustees set a reserves policy; 3-6 months is common practice); assumption", ge=0, le=MAX_MONTH)
+    adjust_months: float = _f(4.0, "months", "time trustees take to bring spending to a new level (notice periods, cutting services); assumption", ge=1, le=MAX_MONTH)
+    rebuild_months: float = _f(12.0, "months", "period over which trustees plan to close a gap to the reserves target; assumption", ge=1, le=MAX_MONTH)
+    income_memory_months: float = _f(6.0, "months", "how many months of income trustees weigh when judging what they can spend (exponential average); assumption", ge=1, le=MAX_MONTH)
+    viable_share: Share = _f(0.5, "share", "trustees wind up an organisation with no contract work whose expected other income has fallen below this share of what it was at entry; assumption")
+    overhead_rate: float = _f(0.15, "share of direct cost", "overheads (management, premises, finance) each £ of direct delivery cost brings; full-cost prices recover them, the rest do not (ACEVO/NPC full cost recovery); assumption", ge=0, le=5)
+    full_cost_share: Share = _f(0.33, "share", "share of providers whose prices cover full cost, overheads included (NPC 2022: two-thirds of VCSE contract holders are not paid full cost)")
 
 
 class Support(Frozen):

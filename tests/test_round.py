@@ -52,7 +52,8 @@ def _awards(out) -> np.ndarray:
 def test_lots_listed_in_another_order_give_the_same_awards(name, policy, monkeypatch):
     sc = resolve_policy(load_scenario(SCENARIOS / name), policy)
     sc = sc.model_copy(update={"horizon_months": min(sc.horizon_months, 36)})
-    for seed in (1, 2):
+    # seed 7 gives Bromley consortium awards, seed 1 solo ones (seed 2 draws no bidder able to take the £2.1m lot)
+    for seed in (1, 7):
         a = _run(sc, seed, False, monkeypatch)
         b = _run(sc, seed, True, monkeypatch)
         assert len(a.contracts["need"]) > 0

@@ -125,7 +125,7 @@ def in_arrears(owed: np.ndarray, petition_minimum: float) -> np.ndarray:
     return np.asarray(owed) >= max(petition_minimum, 0.01)
 
 
-def insolvent(arrears_months: np.ndarray, owed: np.ndarray, scale: np.ndarray, creditor_months: int,
+def insolvent(arrears_months: np.ndarray, owed: np.ndarray, scale: np.ndarray, creditor_months: float,
               creditor_limit_months: float) -> np.ndarray:
     """Unable to pay debts as they fall due (Insolvency Act 1986 s.123): creditors stretched too long or too far."""
     owed = np.asarray(owed)

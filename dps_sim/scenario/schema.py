@@ -220,7 +220,7 @@ class Finance(Frozen):
     overdraft_months: float = _f(0.0, "months of spending", "overdraft or credit line, in months of the organisation's spending at entry; most small charities have none; assumption", ge=0, le=MAX_MONTH)
     overdraft_rate: float = _f(0.07, "share/year", "interest on the overdraft used (Bank Rate 0.5% in 2009-16 plus a small-business margin); assumption", ge=0, le=1)
     late_payment_rate: float = _f(0.085, "share/year", "interest owed on bills paid late (Late Payment of Commercial Debts (Interest) Act 1998: 8% over Bank Rate)", ge=0, le=1)
-    creditor_months: int = _f(3, "months", "months in a row an organisation can stretch its creditors before it is insolvent (Insolvency Act 1986 s.123: unable to pay debts as they fall due); assumption", ge=1, le=MAX_MONTH)
+    creditor_months: float = _f(3, "months", "months in a row an organisation can stretch its creditors before it is insolvent (a fraction rounds up) (Insolvency Act 1986 s.123: unable to pay debts as they fall due); assumption", ge=1, le=MAX_MONTH)
     petition_minimum: float = _f(750.0, "£", "smallest debt for which a creditor can petition to wind an organisation up (Insolvency Act 1986 s.123(1)(a): £750); smaller arrears do not count towards insolvency", ge=0, le=MAX_MONEY)
     creditor_limit_months: float = _f(1.0, "months of spending", "most it can owe creditors beyond its credit line before they act at once (wages and rent cannot wait); assumption", ge=0, le=MAX_MONTH)
     reserves_policy_months: float = _f(3.0, "months of spending", "reserves the trustees aim to hold (Charity Commission CC19: trustees set a reserves policy; 3-6 months is common practice); assumption", ge=0, le=MAX_MONTH)

@@ -109,14 +109,19 @@ def finance_costs(overdraft: np.ndarray, owed: np.ndarray, overdraft_rate: float
 
 
 def planned_spending(spending: np.ndarray, expected_income: np.ndarray, cash: np.ndarray, reserve_months: float,
-                     adjust_months: float, rebuild_months: float) -> np.ndarray:
+                     adjust_months: float, rebuild_months: float, clear_months: float | None = None) -> np.ndarray:
     """Next month's spending: trustees move it towards what income and the reserves policy allow.
 
     The aim is expected income plus the gap to the reserves target (``reserve_months`` of
-    spending) spread over ``rebuild_months``; spending moves a ``1 / adjust_months`` share of
-    the way there each month (cuts take notice periods; rebasing follows), never below zero.
+    spending) spread over ``rebuild_months``, or, while it owes money (cash below zero), the
+    debt cleared within ``clear_months`` (before its creditors act); spending moves a
+    ``1 / adjust_months`` share of the way there each month (cuts take notice periods; then
+    it rebases on the new income), never below zero.
     """
+    cash = np.asarray(cash)
     aim = expected_income + (cash - reserve_months * spending) / rebuild_months
+    if clear_months is not None:
+        aim = np.where(cash < 0, np.minimum(aim, expected_income + cash / clear_months), aim)
     return np.maximum(spending + (aim - spending) / adjust_months, 0.0)
 
 
@@ -125,16 +130,22 @@ def in_arrears(owed: np.ndarray, petition_minimum: float) -> np.ndarray:
     return np.asarray(owed) >= max(petition_minimum, 0.01)
 
 
-def insolvent(arrears_months: np.ndarray, owed: np.ndarray, scale: np.ndarray, creditor_months: float,
+def insolvent(arrears_months: np.ndarray, owed: np.ndarray, spending: np.ndarray, creditor_months: float,
               creditor_limit_months: float) -> np.ndarray:
     """Unable to pay debts as they fall due (Insolvency Act 1986 s.123): creditors stretched too long or too far."""
     owed = np.asarray(owed)
-    return (np.asarray(arrears_months) >= creditor_months) | ((owed > creditor_limit_months * np.asarray(scale)) & (owed > 0))
+    return (np.asarray(arrears_months) >= creditor_months) | ((owed > creditor_limit_months * np.asarray(spending)) & (owed > 0))
 
 
-def winds_up(expected_income: np.ndarray, scale: np.ndarray, viable_share: float) -> np.ndarray:
-    """Trustees close an organisation whose expected income has fallen below a viable share of what it was."""
-    return np.asarray(expected_income) < viable_share * np.asarray(scale)
+def winds_up(expected_income: np.ndarray, scale: np.ndarray, in_hand: np.ndarray, spending: np.ndarray,
+             viable_share: float) -> np.ndarray:
+    """Trustees close an organisation that has lost the income that sustained it and the reserves to adapt.
+
+    Expected other income below ``viable_share`` of its income at entry, and less than a
+    month of its (already cut) spending in hand: an organisation with reserves rebases
+    instead (CC19: reserves are there to manage a fall in income).
+    """
+    return (np.asarray(expected_income) < viable_share * np.asarray(scale)) & (np.asarray(in_hand) < np.asarray(spending))
 
 
 def cash_step(mk: Market, m: int) -> None:
@@ -174,6 +185,7 @@ def cash_step(mk: Market, m: int) -> None:
     P.expected_income[:k] = np.where(active, expected_income_step(P.expected_income[:k], income, f.income_memory_months),
                                      P.expected_income[:k])
     P.spending[:k] = np.where(active, planned_spending(P.spending[:k], P.expected_income[:k], P.in_hand[:k],
-                                                       f.reserves_policy_months, f.adjust_months, f.rebuild_months),
+                                                       f.reserves_policy_months, f.adjust_months, f.rebuild_months,
+                                                       f.creditor_months),
                               P.spending[:k])
     mk.month_cost[:] = 0.0

@@ -31,18 +31,22 @@ def entries(mk: Market, m: int, day: float) -> None:
 
 
 def exits(mk: Market, m: int, day: float) -> None:
-    """Insolvent organisations fail; trustees wind up those whose income no longer sustains them."""
+    """Trustees wind up those whose income no longer sustains them; then insolvent organisations fail.
+
+    Trustees act first: those of an organisation with no contract work that has lost its
+    income and its reserves close it before its creditors force it (Charity Commission CC12:
+    trustees must act when a charity cannot meet its liabilities).
+    """
     P, f = mk.P, mk.s.finance
     k = mk.entered[m]
-    active = P.status[:k] == ACTIVE
-    broke = active & fin.insolvent(P.arrears_months[:k], P.owed_creditors[:k], P.scale[:k], f.creditor_months,
-                                   f.creditor_limit_months)
-    for i in np.flatnonzero(broke):
-        exit_market(mk, int(i), m, day, EXIT_INSOLVENT)
-    wind_up = (P.status[:k] == ACTIVE) & (P.committed[:k] <= 0) & fin.winds_up(P.expected_income[:k], P.scale[:k],
-                                                                              f.viable_share)
+    wind_up = (P.status[:k] == ACTIVE) & (P.committed[:k] <= 0) & fin.winds_up(
+        P.expected_income[:k], P.scale[:k], P.in_hand[:k], P.spending[:k], f.viable_share)
     for i in np.flatnonzero(wind_up):
         exit_market(mk, int(i), m, day, EXIT_CLOSED)
+    broke = (P.status[:k] == ACTIVE) & fin.insolvent(P.arrears_months[:k], P.owed_creditors[:k], P.spending[:k],
+                                                     f.creditor_months, f.creditor_limit_months)
+    for i in np.flatnonzero(broke):
+        exit_market(mk, int(i), m, day, EXIT_INSOLVENT)
 
 
 def exit_market(mk: Market, i: int, m: int, day: float, cause: int) -> None:

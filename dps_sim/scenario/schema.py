@@ -79,7 +79,7 @@ class Market(Frozen):
     capacity_multiple: float = _f(1.5, "× income", "annual contract value a provider can deliver, as a multiple of its other income; assumption", gt=0, le=1000)
     entrant_reserves_factor: float = _f(1.17, "× reserves", "new organisations' reserves relative to the usual ones: young charities hold about 3.5 months against a median of 3 (Mohan & Clifford 2020)", ge=0, le=100)
     income_shock_sd: BandValues = Field(
-        default_factory=lambda: BandValues(micro=0.31, small=0.29, medium=0.26, large=0.26, major=0.26),
+        default_factory=lambda: BandValues(micro=0.35, small=0.35, medium=0.29, large=0.29, major=0.29),
         description="yearly standard deviation of persistent changes in other income (funders won and lost) by band; larger organisations have more funders; calibrated so that organisations without council work leave at the Charity Commission's register-removal rates by size; assumption",
         json_schema_extra={"unit": "log share/year"},
     )
@@ -222,7 +222,7 @@ class Finance(Frozen):
     late_payment_rate: float = _f(0.085, "share/year", "interest owed on bills paid late (Late Payment of Commercial Debts (Interest) Act 1998: 8% over Bank Rate)", ge=0, le=1)
     creditor_months: float = _f(3, "months", "months in a row an organisation can stretch its creditors before it is insolvent (a fraction rounds up) (Insolvency Act 1986 s.123: unable to pay debts as they fall due); assumption", ge=1, le=MAX_MONTH)
     petition_minimum: float = _f(750.0, "£", "smallest debt for which a creditor can petition to wind an organisation up (Insolvency Act 1986 s.123(1)(a): £750); smaller arrears do not count towards insolvency", ge=0, le=MAX_MONEY)
-    creditor_limit_months: float = _f(1.0, "months of spending", "most it can owe creditors beyond its credit line before they act at once (wages and rent cannot wait); assumption", ge=0, le=MAX_MONTH)
+    creditor_limit_months: float = _f(1.0, "months of spending", "most it can owe creditors beyond its credit line, in months of its current spending, before they act at once (wages and rent cannot wait); assumption", ge=0, le=MAX_MONTH)
     reserves_policy_months: float = _f(3.0, "months of spending", "reserves the trustees aim to hold (Charity Commission CC19: trustees set a reserves policy; 3-6 months is common practice); assumption", ge=0, le=MAX_MONTH)
     adjust_months: float = _f(4.0, "months", "time trustees take to bring spending to a new level (notice periods, cutting services); assumption", ge=1, le=MAX_MONTH)
     rebuild_months: float = _f(12.0, "months", "period over which trustees plan to close a gap to the reserves target; assumption", ge=1, le=MAX_MONTH)

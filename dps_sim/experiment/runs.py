@@ -21,7 +21,7 @@ import pyarrow as pa
 from .. import metrics
 from ..scenario import BASELINE, Scenario, dump_resolved, load_scenario, policy_names, resolve_policy
 from . import outdir, store
-from ..scenario.loading import source_file
+from ..scenario.loading import overrides_of, source_file
 from .executors import backend_label, default_workers, execute
 from .seeds import resolve_seed, seed_record
 from .stats import summarise
@@ -113,6 +113,7 @@ def _execute(sc: Scenario, path: str | None, policies: list[str], reps: int, see
     try:
         manifest = store.start_manifest(folder, store.base_manifest(kind, root_seed, {
             "scenario_file": path, "scenario_sha256": store.file_sha256(path), "scenario_name": sc.name,
+            "overrides": overrides_of(sc),
             "policies": policies, "replications": reps, "workers": workers, "backend": backend_label(workers, scheduler),
             "events": events, "fingerprint": print_,
             "replication_seeds": [seed_record(root_seed, r) for r in range(reps)],

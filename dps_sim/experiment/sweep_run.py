@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 from ..scenario.loading import dump_resolved
 from . import outdir, store
 from .executors import backend_label, default_workers, execute
+from .mainguard import check_workers
 from .points import CODE_MISMATCH, LOADED_CODE, CodeMismatch, PointScenarios
 from .sampling import sampler_seed
 from .sensitivity import analyse, columns as sensitivity_columns, noise_shares, point_means, summary_text
@@ -57,6 +58,7 @@ def sweep(spec: SweepSpec | str | Path, workers: int | None = None, scheduler: s
     workers = default_workers() if workers is None else int(workers)
     if workers < 1:
         raise ValueError("workers must be at least 1")
+    check_workers(workers, scheduler, "dps_sim.sweep")  # a script without the __main__ guard: say so first
     if resume and out is None:
         raise ValueError("resume needs the output folder of the sweep to resume (out=...)")
     tmp = None

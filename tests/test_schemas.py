@@ -44,9 +44,11 @@ def errors(validator, text: str) -> list[str]:
     return [e.message for e in validator.iter_errors(yaml.safe_load(text))]
 
 
-def validate_exit(path: Path, capsys) -> tuple[int, str]:
+def validate_exit(path: Path, capsys) -> tuple[int, str, str]:
+    """`dps-sim validate PATH`: (exit code, stderr, stdout)."""
     code = main(["validate", str(path)])
-    return code, capsys.readouterr().err
+    captured = capsys.readouterr()
+    return code, captured.err, captured.out
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.name for p in SCENARIOS])
@@ -100,7 +102,7 @@ def test_schema_and_validate_reject(name: str, scenario_validator, tmp_path: Pat
     path = tmp_path / f"{name}.yaml"
     path.write_text(BAD_SCENARIOS[name], encoding="utf-8")
     assert errors(scenario_validator, BAD_SCENARIOS[name]), "the schema accepts a broken file"
-    code, err = validate_exit(path, capsys)
+    code, err, _ = validate_exit(path, capsys)
     assert code == 2 and str(path) in err
 
 
@@ -121,7 +123,7 @@ def test_sweep_schema_and_validate_reject(name: str, sweep_validator, tmp_path: 
     path = tmp_path / f"{name}.yaml"
     path.write_text(text, encoding="utf-8")
     assert errors(sweep_validator, text), "the sweep schema accepts a broken file"
-    code, err = validate_exit(path, capsys)
+    code, err, _ = validate_exit(path, capsys)
     assert code == 2 and str(path) in err
 
 
@@ -131,3 +133,32 @@ def test_sweep_schema_accepts_a_good_sweep_that_validate_accepts(sweep_validator
     path.write_text(text, encoding="utf-8")
     assert errors(sweep_validator, text) == []
     assert validate_exit(path, capsys)[0] == 0
+
+
+def documented_extends_examples() -> list[tuple[str, str]]:
+    """(where, text) of each YAML example in the README and docs/scenarios.md that extends the Kent scenario."""
+    import re
+
+    found = []
+    for doc in (ROOT / "README.md", ROOT / "docs" / "scenarios.md"):
+        for block in re.findall(r"```yaml\n(.*?)```", doc.read_text(encoding="utf-8"), re.S):
+            if "extends: kent_youth_dps.yaml" in block:
+                found.append((doc.name, block))
+    return found
+
+
+def test_documented_extends_examples_load_and_match_the_schema(scenario_validator, tmp_path: Path, capsys) -> None:
+    """The examples are saved in the scenarios folder: `extends` is relative to the file's own folder."""
+    examples = documented_extends_examples()
+    assert {doc for doc, _ in examples} == {"README.md", "scenarios.md"}
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    (folder / "kent_youth_dps.yaml").write_text(KENT.read_text(encoding="utf-8"), encoding="utf-8")
+    for i, (doc, text) in enumerate(examples):
+        assert errors(scenario_validator, text) == [], doc
+        path = folder / f"example_{i}.yaml"
+        path.write_text(text, encoding="utf-8")
+        code, err, out = validate_exit(path, capsys)
+        assert code == 0, err
+        assert "valid scenario" in out and "pay_in_advance" in out
+        assert "pay_monthly_in_arrears" not in out, f"{doc}: the null did not drop the policy"

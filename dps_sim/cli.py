@@ -135,8 +135,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_sweep(args: argparse.Namespace) -> int:
     from .experiment.executors import check_scheduler
     from .experiment.sweep import load_sweep, sweep
+    from .scenario.overrides import parse_sets
 
-    spec = load_sweep(args.sweep)
+    spec = load_sweep(args.sweep, parse_sets(args.set or []))
     out = _out_for(args, "sweep", args.sweep.stem)
     if args.scheduler:
         problem = check_scheduler(args.scheduler)
@@ -158,11 +159,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     data, _ = read_yaml(args.file)
     if "parameters" in data or "method" in data:
-        if args.set:
-            raise BadInput("--set applies to scenario files; in a sweep, set values in its scenario file")
         from .experiment.sweep import load_sweep
+        from .scenario.overrides import parse_sets
 
-        spec = load_sweep(args.file)
+        spec = load_sweep(args.file, parse_sets(args.set or []))
         size = spec.base.size()
         print(f"{args.file}: valid sweep ({spec.method}, {spec.run_count():,} runs: {spec.point_count():,} points x "
               f"{spec.replications} replications, over {len(spec.parameters)} parameters); each run "

@@ -83,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("sweep", type=Path)
     s.add_argument("--workers", type=_positive, default=None, help="worker processes (default: all cores)")
     s.add_argument("--scheduler", default=None, help="'local' for a Dask LocalCluster, or a scheduler address tcp://host:port")
+    _what_if(s)
     s.add_argument("--resume", action="store_true", help="run only what is missing in --out")
     s.add_argument("--out", default=None)
     s.add_argument("--force", action="store_true", help="replace the results dps-sim wrote in --out")

@@ -107,3 +107,31 @@ def test_resume_command_repeats_the_set_values(scenario_file: Path) -> None:
                                       "--policies", "closed"])
     line = resume_command(args, Path("out"))
     assert "--set a.b=1 --set 'c=x y'" in line and "--policies closed" in line and line.endswith("--resume")
+
+
+@pytest.fixture
+def sweep_file(scenario_file: Path, tmp_path: Path) -> Path:
+    path = tmp_path / "sweep.yaml"
+    path.write_text(f"scenario: {scenario_file}\nmethod: lhs\nsamples: 3\nseed: 2\n"
+                    "parameters:\n  contracts.payment.period_days: {low: 10, high: 60}\n"
+                    "kpis: [insolvencies, providers_active_end]\n", encoding="utf-8")
+    return path
+
+
+def test_sweep_with_set(sweep_file: Path, tmp_path: Path, capsys) -> None:
+    """--set on a sweep changes its base scenario and is recorded like a run's."""
+    out = tmp_path / "sw"
+    assert main(["sweep", str(sweep_file), "--workers", "1", "--out", str(out), "--no-report", "--quiet",
+                 "--set", "market.providers=30"]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["overrides"] == {"market.providers": 30}
+    assert yaml.safe_load((out / "scenario.resolved.yaml").read_text())["market"]["providers"] == 30
+
+
+def test_sweep_set_of_a_swept_parameter_or_a_bad_key_exits_2(sweep_file: Path, capsys) -> None:
+    assert main(["validate", str(sweep_file), "--set", "contracts.payment.period_days=30"]) == 2
+    assert "is swept by this file" in capsys.readouterr().err
+    assert main(["validate", str(sweep_file), "--set", "market.providres=30"]) == 2
+    assert "did you mean 'providers'?" in capsys.readouterr().err
+    assert main(["validate", str(sweep_file), "--set", "market.providers=30"]) == 0
+    assert "valid sweep" in capsys.readouterr().out

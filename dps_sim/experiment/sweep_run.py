@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 import pyarrow.parquet as pq
 
-from ..scenario.loading import dump_resolved
+from ..scenario.loading import dump_resolved, overrides_of
 from . import outdir, store
 from .executors import backend_label, default_workers, execute
 from .mainguard import check_workers
@@ -92,7 +92,8 @@ def _sweep(spec: SweepSpec, workers: int, scheduler: str | None, resume: bool, f
     manifest = store.start_manifest(folder, store.base_manifest("sweep", spec.seed, {
         "scenario_file": str(spec.scenario_file) if spec.scenario_file else None,
         "scenario_sha256": store.file_sha256(spec.scenario_file),
-        "scenario_name": spec.scenario.name, "policies": [spec.policy], "replications": spec.replications,
+        "scenario_name": spec.scenario.name, "overrides": overrides_of(spec.scenario),
+        "policies": [spec.policy], "replications": spec.replications,
         "workers": workers, "backend": backend_label(workers, scheduler),
         "fingerprint": fingerprint,
         "sweep": {**spec.describe(), "sampler": design.sampler, "fingerprint": fingerprint},

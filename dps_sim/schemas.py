@@ -38,6 +38,23 @@ def _partial(node: Any, names: set[str]) -> Any:
     return out
 
 
+BOOLEAN_WORDS = "^([Yy]([Ee][Ss])?|[Nn][Oo]?|[Oo][Nn]|[Oo][Ff][Ff]|[Tt]([Rr][Uu][Ee])?|[Ff]([Aa][Ll][Ss][Ee])?|0|1)$"
+"""The words pydantic reads as a boolean (yes/no, on/off, y/n, t/f, 1/0, any case): YAML 1.2 leaves them text."""
+
+
+def _lax_booleans(node: Any) -> Any:
+    """Boolean fields as the loader takes them: true/false, 0/1, or one of :data:`BOOLEAN_WORDS`."""
+    if isinstance(node, list):
+        return [_lax_booleans(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _lax_booleans(v) for k, v in node.items()}
+    if out.get("type") == "boolean":
+        del out["type"]
+        out["anyOf"] = [{"type": "boolean"}, {"enum": [0, 1]}, {"type": "string", "pattern": BOOLEAN_WORDS}]
+    return out
+
+
 def _without_required(schema: dict[str, Any], names: set[str]) -> dict[str, Any]:
     out = _partial(schema, names)
     out.pop("required", None)
@@ -50,7 +67,7 @@ def scenario_schema() -> dict[str, Any]:
     from .scenario.names import MAX_NAME
     from .scenario.schema import MAX_POLICIES
 
-    model = Scenario.model_json_schema()
+    model = _lax_booleans(Scenario.model_json_schema())
     defs: dict[str, Any] = model.pop("$defs")
     names = {n for n, d in defs.items() if d.get("type") == "object"}
     for name in sorted(names):
@@ -78,7 +95,7 @@ def scenario_schema() -> dict[str, Any]:
     schema = _without_required(top, names)  # every key optional at any depth: what a file that extends may hold
     schema["properties"].update(policies=policies, extends=extends)
     return {
-        "$schema": DRAFT, "$id": "https://dps-sim.invalid/schema/scenario.json", "title": "dps_sim scenario file",
+        "$schema": DRAFT, "title": "dps_sim scenario file",
         "description": "A dps_sim scenario (YAML). A file with 'extends' may leave out any key its parent gives; "
                        "a file without it is a whole scenario (a name, and every section complete).",
         **schema,
@@ -100,5 +117,5 @@ def sweep_schema() -> dict[str, Any]:
         {"required": ["low", "high"], "not": {"required": ["levels"]}},
         {"required": ["levels"], "not": {"anyOf": [{"required": ["low"]}, {"required": ["high"]}]}},
     ]
-    return {"$schema": DRAFT, "$id": "https://dps-sim.invalid/schema/sweep.json", "title": "dps_sim sweep file",
+    return {"$schema": DRAFT, "title": "dps_sim sweep file",
             **{k: v for k, v in model.items() if k != "title"}}

@@ -70,6 +70,7 @@ GOOD_SCENARIOS = {
     "extends_without_name": f"extends: {KENT}\ncontracts: {{payment: {{terms: monthly_arrears}}}}\n",
     "drop_inherited_policy": f"extends: {KENT}\nname: Fewer\npolicies:\n  closed_framework: null\n",
     "partial_overlay": "name: P\npolicies:\n  cheaper: {procurement: {competitions: {lot_value: {median: 30000}}}}\n",
+    "boolean_words": "name: P\nsupport: {bid_training: yes, bond_waiver: Off}\n",
 }
 
 BAD_SCENARIOS = {
@@ -86,6 +87,8 @@ BAD_SCENARIOS = {
     "extends_with_misspelt_key": f"extends: {KENT}\nmarket: {{providres: 10}}\n",
     "bad_policy_name": "name: X\npolicies:\n  'no spaces': {}\n",
     "extends_not_yaml": "extends: parent.txt\nname: X\n",
+    "not_a_boolean": "name: X\nsupport: {bid_training: maybe}\n",
+    "two_is_not_a_boolean": "name: X\nsupport: {bid_training: 2}\n",
 }
 
 

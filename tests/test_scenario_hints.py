@@ -71,6 +71,11 @@ def test_misspelt_key_in_a_shock_and_in_a_policy(tmp_path: Path) -> None:
     assert "line 3 at key 'policies.p.market.provders'" in policy and "did you mean 'providers'?" in policy
 
 
+def test_misspelt_shock_type(tmp_path: Path) -> None:
+    message = error_of(write(tmp_path, "s.yaml", "name: S\nshocks:\n  - {type: fundng_cut, month: 3}\n"))
+    assert "line 3 at key 'shocks.0.type'" in message and "(did you mean 'funding_cut'?)" in message
+
+
 def test_unknown_key_without_a_near_one_lists_the_keys(tmp_path: Path) -> None:
     message = error_of(write(tmp_path, "s.yaml", "name: S\nfinance:\n  zzzzzz: 1\n"))
     assert "this section takes: overdraft_months, full_cost_share" in message

@@ -13,6 +13,7 @@ accept yes/no/on/off through the schema).
 from __future__ import annotations
 
 import os
+import re
 import weakref
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -119,8 +120,9 @@ def problems_from(exc: ValidationError, file: str, where: Where, prefix: str = "
         elif kind in ("union_tag_invalid", "union_tag_not_found"):
             path = f"{path}.type" if path else "type"
             expected = ctx.get("expected_tags", "")
-            message = (f"unknown type {ctx.get('tag')!r}; expected one of {expected}" if kind == "union_tag_invalid"
-                       else f"'type' is missing; expected one of {expected}")
+            near = closest(str(ctx.get("tag")), re.findall(r"'([^']+)'", str(expected)))
+            message = (f"unknown type {ctx.get('tag')!r}{f' (did you mean {near!r}?)' if near else ''}; expected one "
+                       f"of {expected}" if kind == "union_tag_invalid" else f"'type' is missing; expected one of {expected}")
         elif "input" in err and kind != "rules" and not hint and not isinstance(err["input"], (dict, list, tuple)):
             message = f"{message} (got {excerpt(err['input'])})"
         line = _line_for(path, where, prefix)

@@ -82,3 +82,23 @@ def test_import_stays_light() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+def test_guard_spans_are_found_in_their_variants(tmp_path: Path) -> None:
+    """Lines under `if __name__ == "__main__":` (either order, or `in (...)`) count as guarded; others not."""
+    from dps_sim.experiment.mainguard import _guarded_lines
+
+    script = tmp_path / "s.py"
+    script.write_text("import dps_sim\n"                      # 1
+                      "x = 1\n"                               # 2
+                      "if __name__ == '__main__':\n"          # 3
+                      "    main()\n"                          # 4
+                      "if '__main__' == __name__:\n"          # 5
+                      "    main()\n"                          # 6
+                      "    more()\n"                          # 7
+                      "if __name__ in ('__main__',):\n"       # 8
+                      "    main()\n"                          # 9
+                      "if x:\n"                               # 10
+                      "    main()\n", encoding="utf-8")       # 11
+    assert _guarded_lines(str(script)) == [(4, 4), (6, 7), (9, 9)]
+    assert _guarded_lines(str(tmp_path / "missing.py")) is None

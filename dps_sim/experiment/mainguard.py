@@ -49,19 +49,17 @@ def _guarded_lines(path: str) -> list[tuple[int, int]] | None:
 
 
 def _is_main_test(test: ast.expr) -> bool:
-    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
-        return False
-    sides = [test.left, test.comparators[0]]
-    names = [s for s in sides if isinstance(s, ast.Name) and s.id == "__name__"]
-    mains = [s for s in sides if isinstance(s, ast.Constant) and s.value == "__main__"]
-    return len(names) == 1 and len(mains) == 1
+    """Any test that reads ``__name__`` (``== "__main__"``, ``in (...)``, ...): no false alarm on a variant."""
+    return any(isinstance(n, ast.Name) and n.id == "__name__" for n in ast.walk(test))
 
 
-def _module_level_line(frame: FrameType | None) -> int | None:
-    """The line of the main script's top-level code in the call stack above ``frame`` (None if absent)."""
+def _module_level_line(frame: FrameType | None, path: str) -> int | None:
+    """The line of the main script's top-level code in the call stack above ``frame`` (None if absent,
+    or if that code is not the file's, as under a debugger that runs the script itself)."""
     while frame is not None:
         if frame.f_code.co_name == "<module>" and frame.f_globals.get("__name__") in ("__main__", "__mp_main__"):
-            return frame.f_lineno
+            same = os.path.realpath(frame.f_code.co_filename) == os.path.realpath(path)
+            return frame.f_lineno if same else None
         frame = frame.f_back
     return None
 
@@ -72,7 +70,7 @@ def check_main_guard(what: str) -> None:
     path = _rerun_by_spawn()
     if path is None:
         return
-    line = _module_level_line(sys._getframe(1))
+    line = _module_level_line(sys._getframe(1), path)
     if line is None:
         return
     spans = _guarded_lines(path)

@@ -36,6 +36,7 @@ def _names(text: str) -> list[str]:
 
 
 def _set(text: str) -> str:
+    """A ``--set`` argument's form (KEY.PATH=VALUE); its key and value are checked against the scenario later."""
     if "=" not in text or not text.partition("=")[0].strip():
         raise argparse.ArgumentTypeError(f"expected KEY.PATH=VALUE, e.g. contracts.payment.terms=monthly_arrears; "
                                          f"got {text!r}")
@@ -43,6 +44,7 @@ def _set(text: str) -> str:
 
 
 def _what_if(sp: argparse.ArgumentParser) -> None:
+    """``--set KEY.PATH=VALUE``, repeatable: a quick what-if without editing the file."""
     sp.add_argument("--set", dest="set", action="append", type=_set, default=None, metavar="KEY.PATH=VALUE",
                     help="change one value of the scenario before its policies, e.g. --set "
                          "contracts.payment.terms=monthly_arrears (repeatable; the value is read as YAML)")

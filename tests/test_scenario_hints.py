@@ -77,8 +77,10 @@ def test_misspelt_shock_type(tmp_path: Path) -> None:
 
 
 def test_unknown_key_without_a_near_one_lists_the_keys(tmp_path: Path) -> None:
+    from dps_sim.scenario.schema import Finance
+
     message = error_of(write(tmp_path, "s.yaml", "name: S\nfinance:\n  zzzzzz: 1\n"))
-    assert "this section takes: overdraft_months, full_cost_share" in message
+    assert "this section takes: " + ", ".join(Finance.model_fields) in message
 
 
 def test_a_number_where_a_distribution_is_expected(tmp_path: Path) -> None:

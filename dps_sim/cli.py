@@ -301,6 +301,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_FAILURE
+    except BrokenPipeError:  # `dps-sim schema | head`: the reader left; stop quietly, as other tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILURE
     except Exception as exc:  # an unexpected failure: short message, traceback on request
         if os.environ.get("DPS_SIM_DEBUG"):
             raise

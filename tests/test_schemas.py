@@ -165,3 +165,16 @@ def test_documented_extends_examples_load_and_match_the_schema(scenario_validato
         assert code == 0, err
         assert "valid scenario" in out and "pay_in_advance" in out
         assert "pay_monthly_in_arrears" not in out, f"{doc}: the null did not drop the policy"
+
+
+def test_schema_piped_into_a_reader_that_stops_is_quiet() -> None:
+    """`dps-sim schema | head`: no 'unexpected error: BrokenPipeError' when the reader leaves early."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "dps_sim", "schema"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, bufsize=0)
+    assert proc.stdout.read(10).startswith(b"{")
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=60)
+    assert b"BrokenPipe" not in err and b"unexpected error" not in err, err

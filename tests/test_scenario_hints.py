@@ -76,6 +76,15 @@ def test_misspelt_shock_type(tmp_path: Path) -> None:
     assert "line 3 at key 'shocks.0.type'" in message and "(did you mean 'funding_cut'?)" in message
 
 
+def test_a_key_outside_its_section_says_where_it_belongs(tmp_path: Path) -> None:
+    """A line not indented under its section: the section is empty, and the key belongs elsewhere."""
+    message = error_of(write(tmp_path, "s.yaml", "name: S\ncontracts:\nlength_months: 3\n"))
+    assert "line 2 at key 'contracts': nothing is written under this key" in message
+    assert "line 3 at key 'length_months': unknown key here: 'length_months' belongs under contracts" in message
+    moved = error_of(write(tmp_path, "m.yaml", "name: S\nmarket:\n  weights: {quality: 0.5}\n"))
+    assert "'weights' belongs under procurement.competitions" in moved
+
+
 def test_unknown_key_without_a_near_one_lists_the_keys(tmp_path: Path) -> None:
     from dps_sim.scenario.schema import Finance
 

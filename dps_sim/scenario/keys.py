@@ -12,7 +12,7 @@ from typing import Annotated, Any, Sequence, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
-from .names import did_you_mean, excerpt
+from .names import closest, did_you_mean, excerpt
 
 _INDENTATION = ("expected <block end>", "mapping values are not allowed here", "could not find expected ':'",
                 "did not find expected key", "expected a block mapping", "found character '\\t'")
@@ -75,12 +75,34 @@ def section_keys(root: type[BaseModel], loc: Sequence[Any]) -> list[str] | None:
     return None
 
 
+def homes(root: type[BaseModel], key: str, prefix: str = "") -> list[str]:
+    """Dotted paths of the sections (below ``root``, through nested sections only) that take ``key``."""
+    found = []
+    for name, field in root.model_fields.items():
+        ann = _strip(field.annotation)
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            path = f"{prefix}{name}"
+            if key in ann.model_fields:
+                found.append(path)
+            found += homes(ann, key, path + ".")
+    return found
+
+
 def unknown_key_message(root: type[BaseModel] | None, loc: Sequence[Any]) -> str:
-    """'unknown key (did you mean ...?)' for the last part of ``loc``, or the keys its section takes."""
+    """'unknown key (did you mean ...?)' for the last part of ``loc``; if the key belongs to another
+    section (a line indented wrongly), which one; else the keys its section takes."""
     keys = section_keys(root, loc[:-1]) if root is not None else None
-    if not keys:
+    if not keys or root is None:
         return "unknown key (check the spelling; `dps-sim schema` lists every key)"
-    return "unknown key" + did_you_mean(str(loc[-1]), keys, keys, "this section takes")
+    key = str(loc[-1])
+    near = closest(key, keys)
+    if near:
+        return f"unknown key (did you mean '{near}'?)"
+    elsewhere = [h for h in homes(root, key) if h != ".".join(map(str, loc[:-1]))]
+    if elsewhere and not any(isinstance(p, int) for p in loc):
+        return (f"unknown key here: '{key}' belongs under {' or '.join(elsewhere[:3])}; move it there, or check this "
+                "line's indentation (a section's keys are indented under it)")
+    return "unknown key" + did_you_mean(key, keys, keys, "this section takes")
 
 
 def section_type_message(root: type[BaseModel], loc: Sequence[Any], value: Any) -> str | None:
@@ -88,6 +110,9 @@ def section_type_message(root: type[BaseModel], loc: Sequence[Any], value: Any) 
     ann = model_at(root, loc)
     if not (isinstance(ann, type) and issubclass(ann, BaseModel)) or isinstance(value, dict):
         return None
+    if value is None:
+        return (f"nothing is written under this key: indent its keys ({', '.join(list(ann.model_fields)[:4])}, ...) "
+                "under it, or remove the line to keep the defaults")
     if ann.__name__ == "LogNormal" and isinstance(value, (int, float)) and not isinstance(value, bool):
         shown = f"{value:g}" if isinstance(value, float) else str(value)
         return (f"expected a distribution {{median: ..., sigma: ...}}, got the number {shown}: write "

@@ -150,6 +150,7 @@ def test_mapping_override_merges_and_list_items_can_be_set(tiny_scenario_file: P
                                              "(got 'weekly')"]),
     ({"procurement.competitions.lot_value": 120000}, ["{median: 120000, sigma: 0.5}"]),
     ({"market.providers.x": 1}, ["'market.providers' is a value, not a section"]),
+    ({"payment.terms": "advance"}, ["the scenario has no key 'payment'; it is a key of contracts"]),
     ({"shocks.3.month": 1}, ["'shocks' is a list of 1: give an item number from 0 to 0"]),
     ({"policies.p": {}}, ["policies cannot be set with --set"]),
     ({"procurement.competitions.weights.quality": 0.9},

@@ -20,9 +20,9 @@ import yaml
 from pydantic import BaseModel
 
 from .errors import ScenarioError
-from .keys import _strip, _union_member
+from .keys import _strip, _union_member, homes
 from .merge import deep_merge
-from .names import did_you_mean, excerpt
+from .names import closest, did_you_mean, excerpt
 from .schema import Scenario
 from .yamlfile import Where, _Loader
 
@@ -83,8 +83,10 @@ def _check_key(key: str, value: Any, data: Mapping[str, Any]) -> list[str | int]
         if isinstance(ann, type) and issubclass(ann, BaseModel):
             fields = list(ann.model_fields)
             if part not in fields:
-                raise _fault(key, value, here, f"unknown key: {above or 'the scenario'} has no key '{part}'"
-                                               + did_you_mean(part, fields, fields, "it takes"))
+                found = homes(ann, part) if closest(part, fields) is None else []
+                hint = (f"; it is a key of {' and of '.join(f'{above}.{h}'.lstrip('.') for h in found[:3])}" if found
+                        else did_you_mean(part, fields, fields, "it takes"))
+                raise _fault(key, value, here, f"unknown key: {above or 'the scenario'} has no key '{part}'" + hint)
             ann = ann.model_fields[part].annotation
             node = node.get(part) if isinstance(node, Mapping) else None
             out.append(part)

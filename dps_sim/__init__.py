@@ -7,7 +7,10 @@ The public API mirrors the command line::
     results = dps_sim.compare(scenario, reps=50, seed=1)
     results.summary          # pandas DataFrame, one row per (policy, KPI)
 
-Importing the package has no side effects and imports no plotting or cluster code.
+In a script, call ``compare`` and ``sweep`` (and ``run`` with ``workers`` > 1) under
+``if __name__ == "__main__":``: their worker processes re-run the script's top level, and dps_sim
+stops with a clear error if the guard is missing. Importing the package has no side effects and
+imports no plotting or cluster code; ``dir(dps_sim)`` lists the API without importing it.
 """
 
 from __future__ import annotations
@@ -50,3 +53,8 @@ def __getattr__(name: str) -> Any:
         module, attr = _LAZY[name]
         return getattr(importlib.import_module(module), attr)
     raise AttributeError(f"module 'dps_sim' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The public API (and the module's dunder names), for dir() and tab completion; nothing is imported."""
+    return sorted(set(__all__) | {n for n in globals() if n.startswith("__")})

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from . import __version__
+from .cli_args import build_parser
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT, EXIT_FAILED_RUNS = 0, 1, 2, 3
 
@@ -29,84 +29,6 @@ class BadInput(Exception):
 
 class Interrupted(Exception):
     """A command stopped before the end (a lost worker, Ctrl-C); the message says how to resume (exit code 1)."""
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("the seed must not be negative")
-    return value
-
-
-def _names(text: str) -> list[str]:
-    names = [n.strip() for n in text.split(",") if n.strip()]
-    if not names:
-        raise argparse.ArgumentTypeError("expected policy names separated by commas")
-    return names
-
-
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="dps-sim", description="Simulate commissioning through a Dynamic Purchasing System.")
-    p.add_argument("--version", action="version", version=f"dps-sim {__version__}")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    def common(sp: argparse.ArgumentParser, reps_default: int) -> None:
-        sp.add_argument("--reps", type=_positive, default=reps_default, help=f"replications (default {reps_default})")
-        sp.add_argument("--seed", type=_seed, default=None, help="root seed (default: the scenario's seed)")
-        sp.add_argument("--out", default=None, help="output folder (default results/<command>-<scenario>-<time>)")
-        sp.add_argument("--force", action="store_true", help="replace the results dps-sim wrote in the output folder")
-        sp.add_argument("--resume", action="store_true", help="run only the replications missing from --out")
-        sp.add_argument("--events", choices=("all", "awards", "none"), default="awards",
-                        help="audit trail detail: all (every bid, score and payment), awards (default), none")
-        sp.add_argument("--no-report", action="store_true", help="skip charts and report")
-        sp.add_argument("--quiet", action="store_true", help="no progress bar")
-
-    r = sub.add_parser("run", help="run one policy of a scenario")
-    r.add_argument("scenario", type=Path)
-    r.add_argument("--policy", default=None, help="policy name (default: baseline)")
-    r.add_argument("--workers", type=_positive, default=1, help="worker processes (default 1)")
-    common(r, 10)
-
-    c = sub.add_parser("compare", help="run every policy with common random numbers and compare them")
-    c.add_argument("scenario", type=Path)
-    c.add_argument("--workers", type=_positive, default=None, help="worker processes (default: all cores)")
-    c.add_argument("--policies", type=_names, default=None, help="comma-separated policies to compare (the baseline "
-                                                                  "is always included)")
-    common(c, 20)
-
-    s = sub.add_parser("sweep", help="parameter sweep with sensitivity analysis")
-    s.add_argument("sweep", type=Path)
-    s.add_argument("--workers", type=_positive, default=None, help="worker processes (default: all cores)")
-    s.add_argument("--scheduler", default=None, help="'local' for a Dask LocalCluster, or a scheduler address tcp://host:port")
-    s.add_argument("--resume", action="store_true", help="run only what is missing in --out")
-    s.add_argument("--out", default=None)
-    s.add_argument("--force", action="store_true", help="replace the results dps-sim wrote in --out")
-    s.add_argument("--no-report", action="store_true")
-    s.add_argument("--quiet", action="store_true")
-
-    v = sub.add_parser("validate", help="check a scenario or sweep file without running it")
-    v.add_argument("file", type=Path)
-
-    rp = sub.add_parser("report", help="redraw charts and report from saved results")
-    rp.add_argument("results", type=Path)
-    ex = sub.add_parser("explore", help="write explore.html, an interactive page over saved results")
-    ex.add_argument("results", type=Path)
-
-    sub.add_parser("schema", help="print the JSON Schema of scenario files")
-    return p
 
 
 @contextmanager
@@ -148,6 +70,8 @@ def resume_command(args: argparse.Namespace, out: Path) -> str:
         value = getattr(args, option, None)
         if value is not None and option != "events" or (option == "events" and value not in (None, "awards")):
             words += [f"--{option}", ",".join(value) if isinstance(value, list) else str(value)]
+    for item in getattr(args, "set", None) or []:
+        words += ["--set", item]
     words += ["--out", str(out), "--resume"]
     return shlex.join(words)
 
@@ -167,12 +91,28 @@ def _resumable(args: argparse.Namespace, out: Path) -> Iterator[None]:
                           f"{resume_command(args, out)}") from None
 
 
+def _load(path: Path, sets: list[str] | None):
+    """The scenario file with the ``--set`` values applied before its policies."""
+    from .scenario import load_scenario
+    from .scenario.overrides import parse_sets
+
+    return load_scenario(path, parse_sets(sets or []))
+
+
+def _known_policies(sc, names: list[str]) -> None:
+    """Each name given to --policy or --policies is a policy of the scenario (else exit 2: the file's
+    policies, with "did you mean")."""
+    from .scenario import resolve_policy
+
+    for name in names:
+        resolve_policy(sc, name)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from .experiment import run
-    from .scenario import load_scenario, resolve_policy
 
-    sc = load_scenario(args.scenario)
-    resolve_policy(sc, args.policy)  # an unknown policy is bad input, before any output
+    sc = _load(args.scenario, args.set)
+    _known_policies(sc, [args.policy] if args.policy else [])  # bad input, before any output
     out = _out_for(args, "run", args.scenario.stem)
     with _resumable(args, out), progress_bar(f"run {args.scenario.stem}", not args.quiet) as cb:
         res = run(sc, policy=args.policy, reps=args.reps, seed=args.seed, workers=args.workers, events=args.events,
@@ -182,11 +122,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from .experiment import compare
-    from .scenario import load_scenario, resolve_policy
 
-    sc = load_scenario(args.scenario)
-    for name in args.policies or []:
-        resolve_policy(sc, name)
+    sc = _load(args.scenario, args.set)
+    _known_policies(sc, args.policies or [])
     out = _out_for(args, "compare", args.scenario.stem)
     with _resumable(args, out), progress_bar(f"compare {args.scenario.stem}", not args.quiet) as cb:
         res = compare(sc, reps=args.reps, seed=args.seed, workers=args.workers, events=args.events, out=out,
@@ -197,8 +135,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_sweep(args: argparse.Namespace) -> int:
     from .experiment.executors import check_scheduler
     from .experiment.sweep import load_sweep, sweep
+    from .scenario.overrides import parse_sets
 
-    spec = load_sweep(args.sweep)
+    spec = load_sweep(args.sweep, parse_sets(args.set or []))
     out = _out_for(args, "sweep", args.sweep.stem)
     if args.scheduler:
         problem = check_scheduler(args.scheduler)
@@ -215,21 +154,22 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .scenario import load_scenario, policy_names, read_yaml
+    from .scenario import policy_names, read_yaml
     from .scenario.size import human_bytes
 
     data, _ = read_yaml(args.file)
     if "parameters" in data or "method" in data:
         from .experiment.sweep import load_sweep
+        from .scenario.overrides import parse_sets
 
-        spec = load_sweep(args.file)
+        spec = load_sweep(args.file, parse_sets(args.set or []))
         size = spec.base.size()
         print(f"{args.file}: valid sweep ({spec.method}, {spec.run_count():,} runs: {spec.point_count():,} points x "
               f"{spec.replications} replications, over {len(spec.parameters)} parameters); each run "
               f"{size.describe().replace(' per replication', '')} (at the base values), "
               f"so about {human_bytes(size.bytes)} per worker")
         return EXIT_OK
-    sc = load_scenario(args.file)
+    sc = _load(args.file, args.set)
     names = policy_names(sc)
     size = max((s.size() for s in (sc, *(_policy(sc, n) for n in names[1:]))), key=lambda z: z.bytes)
     print(f"{args.file}: valid scenario '{sc.name}' with policies: {', '.join(names)}\n"
@@ -269,9 +209,9 @@ def cmd_explore(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from .scenario import Scenario
+    from .schemas import scenario_schema, sweep_schema
 
-    print(json.dumps(Scenario.model_json_schema(), indent=2))
+    print(json.dumps(sweep_schema() if args.sweep else scenario_schema(), indent=2, ensure_ascii=False))
     return EXIT_OK
 
 
@@ -360,6 +300,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILURE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
+        return EXIT_FAILURE
+    except BrokenPipeError:  # `dps-sim schema | head`: the reader left; stop quietly, as other tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_FAILURE
     except Exception as exc:  # an unexpected failure: short message, traceback on request
         if os.environ.get("DPS_SIM_DEBUG"):

@@ -21,8 +21,9 @@ import pyarrow as pa
 from .. import metrics
 from ..scenario import BASELINE, Scenario, dump_resolved, load_scenario, policy_names, resolve_policy
 from . import outdir, store
-from ..scenario.loading import source_file
+from ..scenario.loading import overrides_of, source_file
 from .executors import backend_label, default_workers, execute
+from .mainguard import check_workers
 from .seeds import resolve_seed, seed_record
 from .stats import summarise
 from .points import LOADED_CODE
@@ -100,9 +101,10 @@ def _execute(sc: Scenario, path: str | None, policies: list[str], reps: int, see
         raise ValueError("reps must be at least 1")
     if resume and out is None:
         raise ValueError("resume needs the output folder to resume (out=...)")
+    kind = "compare" if with_summary else "run"
+    check_workers(workers, scheduler, f"dps_sim.{kind}")  # a script without the __main__ guard: say so first
     root_seed = resolve_seed(seed, sc.seed)
     resolved = {p: resolve_policy(sc, p) for p in policies}
-    kind = "compare" if with_summary else "run"
     print_ = fingerprint(kind, resolved, reps, root_seed, events)
     tmp = None
     if out is None:
@@ -113,6 +115,7 @@ def _execute(sc: Scenario, path: str | None, policies: list[str], reps: int, see
     try:
         manifest = store.start_manifest(folder, store.base_manifest(kind, root_seed, {
             "scenario_file": path, "scenario_sha256": store.file_sha256(path), "scenario_name": sc.name,
+            "overrides": overrides_of(sc),
             "policies": policies, "replications": reps, "workers": workers, "backend": backend_label(workers, scheduler),
             "events": events, "fingerprint": print_,
             "replication_seeds": [seed_record(root_seed, r) for r in range(reps)],

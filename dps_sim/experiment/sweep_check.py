@@ -19,17 +19,18 @@ from .sweep_plan import concrete_overrides, did_you_mean, lookup, point_override
 from .sweep_spec import ALL_KPIS, MAX_RUNS, NOT_PARAMETERS, SWEEP_KEYS, ParameterSpec, SweepFile, SweepSpec
 
 
-def load_sweep(path: str | Path) -> SweepSpec:
-    """Read and validate a sweep file; raise :class:`ScenarioError` naming file, key path and line."""
+def load_sweep(path: str | Path, overrides: dict[str, Any] | None = None) -> SweepSpec:
+    """Read and validate a sweep file; raise :class:`ScenarioError` naming file, key path and line.
+    ``overrides`` (``--set``) are set on its base scenario before the policy."""
     path = Path(path)
     data, where = read_yaml(path)
-    return parse_sweep(data, str(path), where, path.parent)
+    return parse_sweep(data, str(path), where, path.parent, overrides)
 
 
 def parse_sweep(data: dict[str, Any], file: str = "<sweep>", where: Where | None = None,
-                base_dir: str | Path = ".") -> SweepSpec:
+                base_dir: str | Path = ".", overrides: dict[str, Any] | None = None) -> SweepSpec:
     """Validate sweep data (as read from YAML): its structure by :class:`SweepFile`, then its names and
-    values against the base scenario."""
+    values against the base scenario (with ``overrides`` set on it)."""
     where = where or {}
     try:
         raw = SweepFile.model_validate(data)
@@ -45,7 +46,7 @@ def parse_sweep(data: dict[str, Any], file: str = "<sweep>", where: Where | None
     if not scenario_file.is_file():
         add("scenario", f"scenario file '{raw.scenario}' not found (looked in {scenario_file.parent})")
         raise ScenarioError(problems)
-    scenario = load_scenario(scenario_file)  # its own errors name its own file and lines
+    scenario = load_scenario(scenario_file, overrides)  # its own errors name its own file and lines (or the --set)
     policy = raw.policy or BASELINE
     if policy not in policy_names(scenario):
         add("policy", f"unknown policy '{policy}'; the scenario has: {', '.join(policy_names(scenario))}")
@@ -53,6 +54,8 @@ def parse_sweep(data: dict[str, Any], file: str = "<sweep>", where: Where | None
     base = resolve_policy(scenario, policy)
     dump = base.model_dump(mode="python")
     parameters = {}
+    for key in set(overrides or {}) & set(raw.parameters):
+        add(f"parameters.{key}", f"'{key}' is swept by this file, so --set {key}=... would have no effect")
     for name, spec in raw.parameters.items():
         par = _parameter(add, name, spec, base, dump)
         if par is not None:

@@ -4,16 +4,10 @@ rescaled so they still sum to 1, and paths through lists turned into whole-list 
 from __future__ import annotations
 
 import copy
-import difflib
 from typing import Any
 
+from ..scenario.names import did_you_mean
 from .sweep_spec import CONSTRAINED_GROUPS
-
-
-def did_you_mean(word: str, choices: Any, listed: Any, what: str) -> str:
-    """' (did you mean 'x'?)' for the closest choice, else the list of what there is."""
-    close = difflib.get_close_matches(word, [str(c) for c in choices], n=1)
-    return f" (did you mean '{close[0]}'?)" if close else f"; {what}: {', '.join(map(str, listed))}"
 
 
 def lookup(data: Any, dotted: str) -> tuple[bool, Any]:

@@ -12,9 +12,10 @@ from typing import Any
 import pandas as pd
 import pyarrow.parquet as pq
 
-from ..scenario.loading import dump_resolved
+from ..scenario.loading import dump_resolved, overrides_of
 from . import outdir, store
 from .executors import backend_label, default_workers, execute
+from .mainguard import check_workers
 from .points import CODE_MISMATCH, LOADED_CODE, CodeMismatch, PointScenarios
 from .sampling import sampler_seed
 from .sensitivity import analyse, columns as sensitivity_columns, noise_shares, point_means, summary_text
@@ -57,6 +58,7 @@ def sweep(spec: SweepSpec | str | Path, workers: int | None = None, scheduler: s
     workers = default_workers() if workers is None else int(workers)
     if workers < 1:
         raise ValueError("workers must be at least 1")
+    check_workers(workers, scheduler, "dps_sim.sweep")  # a script without the __main__ guard: say so first
     if resume and out is None:
         raise ValueError("resume needs the output folder of the sweep to resume (out=...)")
     tmp = None
@@ -90,7 +92,8 @@ def _sweep(spec: SweepSpec, workers: int, scheduler: str | None, resume: bool, f
     manifest = store.start_manifest(folder, store.base_manifest("sweep", spec.seed, {
         "scenario_file": str(spec.scenario_file) if spec.scenario_file else None,
         "scenario_sha256": store.file_sha256(spec.scenario_file),
-        "scenario_name": spec.scenario.name, "policies": [spec.policy], "replications": spec.replications,
+        "scenario_name": spec.scenario.name, "overrides": overrides_of(spec.scenario),
+        "policies": [spec.policy], "replications": spec.replications,
         "workers": workers, "backend": backend_label(workers, scheduler),
         "fingerprint": fingerprint,
         "sweep": {**spec.describe(), "sampler": design.sampler, "fingerprint": fingerprint},

@@ -7,6 +7,7 @@ imports the other's dependencies back.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -112,7 +113,10 @@ def provenance(data: ResultsFolder) -> list[tuple[str, str]]:
     """Where the numbers come from: version, command, seed, dates, folder."""
     m = data.manifest
     git = m.get("git") if isinstance(m.get("git"), dict) else {}
+    sets = m.get("overrides") if isinstance(m.get("overrides"), dict) else {}
     items = [("Results folder", str(data.folder.resolve().name)), ("Scenario file", str(m.get("scenario_file") or "")),
+             ("Changed with --set", "; ".join(f"{k}={v if isinstance(v, str) else json.dumps(v)}"
+                                               for k, v in sets.items())),
              ("Command", str(m.get("command") or "")), ("Seed", str(data.seed)),
              ("Replications", str(data.replications)), ("dps_sim version", str(m.get("dps_sim_version") or "")),
              ("Git commit", str(git.get("commit") or "")[:12]), ("Started", str(m.get("started") or "")),

@@ -12,45 +12,25 @@ accept yes/no/on/off through the schema).
 
 from __future__ import annotations
 
-import copy
 import os
+import re
 import weakref
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import yaml
 from pydantic import ValidationError
 
 from .errors import Problem, ScenarioError
-from .names import check_policy_name, excerpt
+from .keys import section_type_message, unknown_key_message
+from .merge import deep_merge, set_dotted
+from .overrides import apply_overrides, blame, describe
+from .names import check_policy_name, closest, excerpt
 from .schema import Scenario
 
 from .yamlfile import Where, check_suffix, read_yaml
 
 BASELINE = "baseline"
-
-
-# --------------------------------------------------------------------------- merging
-
-
-def deep_merge(base: Mapping[str, Any], overlay: Mapping[str, Any]) -> dict[str, Any]:
-    """Overlay ``overlay`` onto ``base``: mappings merge key by key, anything else replaces."""
-    out = copy.deepcopy(dict(base))
-    for key, value in overlay.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = deep_merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
-
-
-def set_dotted(data: dict[str, Any], dotted: str, value: Any) -> dict[str, Any]:
-    """Return a copy of ``data`` with the value at a dotted key path replaced."""
-    keys = dotted.split(".")
-    overlay: dict[str, Any] = {keys[-1]: value}
-    for key in reversed(keys[:-1]):
-        overlay = {key: overlay}
-    return deep_merge(data, overlay)
 
 
 def _load_with_extends(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[str, Any], Where]:
@@ -86,7 +66,22 @@ def _load_with_extends(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[s
     # a value the child replaces outright (a list, a scalar) hides the parent's lines below it
     merged_where = {k: v for k, v in base_where.items() if not _replaced(k, data)}
     merged_where.update(where)
-    return deep_merge(base, data), merged_where
+    merged = deep_merge(base, data)
+    _drop_policies(merged, merged_where, base, data)
+    return merged, merged_where
+
+
+def _drop_policies(merged: dict[str, Any], where: Where, base: Mapping[str, Any], child: Mapping[str, Any]) -> None:
+    """A child's ``name: null`` under ``policies`` drops the policy it inherits under that name."""
+    inherited, own = base.get("policies"), child.get("policies")
+    if not (isinstance(own, Mapping) and isinstance(inherited, Mapping) and isinstance(merged.get("policies"), dict)):
+        return
+    for name, overlay in own.items():
+        if overlay is None and name in inherited and name != BASELINE:
+            del merged["policies"][name]
+            key = f"policies.{name}"
+            for k in [k for k in where if k == key or k.startswith(key + ".")]:
+                del where[k]
 
 
 def _replaced(dotted: str, data: Mapping[str, Any]) -> bool:
@@ -108,22 +103,27 @@ def _replaced(dotted: str, data: Mapping[str, Any]) -> bool:
 def problems_from(exc: ValidationError, file: str, where: Where, prefix: str = "") -> list[Problem]:
     """Turn pydantic's errors into problems naming key path and line."""
     problems = []
+    scenario = exc.title == Scenario.__name__  # hints from the scenario schema (sweep files have their own)
     for err in exc.errors():
         ctx = err.get("ctx") or {}
         loc = [str(p) for p in err["loc"] if not _is_union_tag(p)]
         path = ctx.get("path") or ".".join(loc)
         message = err["msg"].removeprefix("Value error, ")
         kind = err["type"]
+        hint = section_type_message(Scenario, err["loc"], err.get("input")) if kind == "model_type" and scenario else None
         if kind == "extra_forbidden":
-            message = "unknown key (check the spelling; `dps-sim schema` lists every key)"
+            message = unknown_key_message(Scenario if scenario else None, err["loc"])
+        elif hint:
+            message = hint
         elif kind == "missing":
             message = "required key is missing"
         elif kind in ("union_tag_invalid", "union_tag_not_found"):
             path = f"{path}.type" if path else "type"
             expected = ctx.get("expected_tags", "")
-            message = (f"unknown type {ctx.get('tag')!r}; expected one of {expected}" if kind == "union_tag_invalid"
-                       else f"'type' is missing; expected one of {expected}")
-        elif "input" in err and kind != "rules" and not isinstance(err["input"], (dict, list, tuple)):
+            near = closest(str(ctx.get("tag")), re.findall(r"'([^']+)'", str(expected)))
+            message = (f"unknown type {ctx.get('tag')!r}{f' (did you mean {near!r}?)' if near else ''}; expected one "
+                       f"of {expected}" if kind == "union_tag_invalid" else f"'type' is missing; expected one of {expected}")
+        elif "input" in err and kind != "rules" and not hint and not isinstance(err["input"], (dict, list, tuple)):
             message = f"{message} (got {excerpt(err['input'])})"
         line = _line_for(path, where, prefix)
         if kind == "rules" and not _written(path, where, prefix):
@@ -172,17 +172,19 @@ def _in_policy(name: str, exc: ScenarioError) -> list[Problem]:
                     f"{p.message} (in policy '{name}')") for p in exc.problems]
 
 
-# Where each loaded scenario came from, so that resolve_policy can name the file and line.
-# Keyed by id() (a Scenario holding a dict is not hashable); entries leave with their scenario.
-_SOURCES: dict[int, tuple[weakref.ref, str, Where]] = {}
+# Where each loaded scenario came from (file, lines, --set overrides), so that resolve_policy can name the
+# file and line and a run can record the overrides. Keyed by id() (a Scenario holding a dict is not
+# hashable); entries leave with their scenario.
+_SOURCES: dict[int, tuple[weakref.ref, str, Where, dict[str, Any]]] = {}
 
 
-def _remember(scenario: Scenario, file: str, where: Where) -> None:
+def _remember(scenario: Scenario, file: str, where: Where, overrides: Mapping[str, Any] | None = None) -> None:
     key = id(scenario)
-    _SOURCES[key] = (weakref.ref(scenario, lambda _ref, key=key: _SOURCES.pop(key, None)), file, where)
+    _SOURCES[key] = (weakref.ref(scenario, lambda _ref, key=key: _SOURCES.pop(key, None)), file, where,
+                     dict(overrides or {}))
 
 
-def _entry(scenario: Scenario) -> tuple[Any, str, Where] | None:
+def _entry(scenario: Scenario) -> tuple[Any, str, Where, dict[str, Any]] | None:
     entry = _SOURCES.get(id(scenario))
     return entry if entry is not None and entry[0]() is scenario else None
 
@@ -198,14 +200,24 @@ def source_file(scenario: Scenario) -> str | None:
     return entry[1] if entry is not None else None
 
 
-def load_scenario(path: str | Path) -> Scenario:
+def overrides_of(scenario: Scenario) -> dict[str, Any]:
+    """The ``--set`` overrides a scenario was loaded with (dotted key → value; empty if none)."""
+    entry = _entry(scenario)
+    return dict(entry[3]) if entry is not None else {}
+
+
+def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
     """Read, merge and validate a scenario file, including every policy overlay.
 
-    Raises :class:`ScenarioError` (naming file, key path and line) if anything is wrong.
+    ``overrides`` (dotted key → value, as ``--set`` gives them) are set on the scenario before its
+    policies. Raises :class:`ScenarioError` (naming file, key path and line, or the ``--set``) if
+    anything is wrong.
     """
     path = Path(path)
     data, where = _load_with_extends(path)
     file = str(path)
+    if overrides:
+        data, where = apply_overrides(data, where, overrides)
 
     def at(key: str) -> tuple[str, int | None]:
         """(file, line) where a key is written (a parent file's, if it comes from there)."""
@@ -221,13 +233,25 @@ def load_scenario(path: str | Path) -> Scenario:
                  for name in policies if (why := check_policy_name(name))]
     if bad_names:
         raise ScenarioError(bad_names)
-    policies = {name: {} if overlay is None else overlay for name, overlay in policies.items()}  # `name:` = no change
+    # `name:` (null) is an overlay that changes nothing; an inherited policy set to null was dropped on merging
+    policies = {name: {} if overlay is None else overlay for name, overlay in policies.items()}
     policies = {BASELINE: {}, **policies}
     if policies[BASELINE]:
         f, line = at(f"policies.{BASELINE}")
         raise ScenarioError.single(f, "the baseline policy is the scenario itself: put its settings in the scenario, "
                                       "not in an overlay", f"policies.{BASELINE}", line)
     data = {**data, "policies": policies}
+    try:
+        scenario = _validate_all(data, file, where, policies, at)
+    except ScenarioError as exc:
+        raise (blame(exc, overrides) if overrides else exc) from None
+    _remember(scenario, file, where, overrides)
+    return scenario
+
+
+def _validate_all(data: dict[str, Any], file: str, where: Where, policies: dict[str, Any],
+                  at: Callable[[str], tuple[str, int | None]]) -> Scenario:
+    """The scenario validated, and each policy overlay merged onto it validated too."""
     scenario = validate_data(data, file, where)
     problems: list[Problem] = []
     for name, overlay in policies.items():
@@ -243,7 +267,6 @@ def load_scenario(path: str | Path) -> Scenario:
             problems.extend(_in_policy(name, exc))
     if problems:
         raise ScenarioError(problems)
-    _remember(scenario, file, where)
     return scenario
 
 
@@ -253,9 +276,11 @@ def resolve_policy(scenario: Scenario, policy: str | None = None) -> Scenario:
         return scenario
     file, where = _source(scenario)
     if policy not in scenario.policies:
-        known = ", ".join(policy_names(scenario))
+        names = policy_names(scenario)
         line = _line_for("policies", where, "")
-        raise ScenarioError.single(line[0] if line else file, f"unknown policy '{policy}'; this scenario has: {known}",
+        raise ScenarioError.single(line[0] if line else file, f"unknown policy {excerpt(policy)}"
+                                   + (f" (did you mean '{close}'?)" if (close := closest(policy, names)) else "")
+                                   + f"; this scenario has: {', '.join(names)}",
                                    path="policies", line=line[1] if line else None)
     data = scenario.model_dump(mode="python")
     merged = deep_merge(data, scenario.policies[policy] or {})
@@ -279,5 +304,6 @@ def policy_names(scenario: Scenario) -> list[str]:
 
 
 def dump_resolved(scenario: Scenario) -> str:
-    """YAML of exactly what ran, every default filled in."""
-    return yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
+    """YAML of exactly what ran, every default filled in (headed by the ``--set`` overrides, if any)."""
+    head = "".join(f"# --set {item}\n" for item in describe(overrides_of(scenario)))
+    return head + yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False, allow_unicode=True)

@@ -8,7 +8,9 @@ a path. Names are checked at validation (``dps-sim validate`` exits 2), never ma
 
 from __future__ import annotations
 
+import difflib
 import re
+from typing import Any, Iterable
 
 MAX_NAME = 64
 """Longest policy name."""
@@ -41,3 +43,15 @@ def safe_stem(text: str, limit: int = 60) -> str:
     """``text`` made into a file-name part: unsafe characters become '_', at most ``limit`` long."""
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("._-")[:limit]
     return stem or "scenario"
+
+
+def closest(word: str, choices: Iterable[Any]) -> str | None:
+    """The choice nearest ``word`` (a likely misspelling of it), or None."""
+    close = difflib.get_close_matches(word, [str(c) for c in choices], n=1)
+    return close[0] if close else None
+
+
+def did_you_mean(word: str, choices: Iterable[Any], listed: Iterable[Any], what: str) -> str:
+    """' (did you mean 'x'?)' for the closest choice, else '; WHAT: the listed ones' (for unknown keys and names)."""
+    close = closest(word, choices)
+    return f" (did you mean '{close}'?)" if close else f"; {what}: {', '.join(map(str, listed))}"

@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from .errors import Problem, ScenarioError
+from .keys import indentation_hint
 
 Where = dict[str, tuple[str, int]]
 """Dotted key path → (file, 1-based line) where that key is written; ``""`` is the top-level mapping."""
@@ -146,6 +147,7 @@ def parse_yaml(text: str, file: str) -> tuple[dict[str, Any], Where]:
             what = f"{context}, {what}" if what.startswith("but ") else f"{what} ({context})"
         if "another document" in what:
             what += " (a '---' line starts a second document; a scenario file holds one)"
+        what += indentation_hint(what)
         if "python" in str(exc):
             what = f"{what}. Python tags (!!python/...) are never loaded: write plain values"
         if isinstance(exc, yaml.constructor.ConstructorError) and mark is not None:

@@ -25,6 +25,7 @@ EXTRA_KPIS: tuple[str, ...] = (
     "contracts_awarded", "lots_called", "bids_small_per_lot", "notices", "terminations", "handbacks", "closures",
     "entries", "admissions", "bond_calls", "bond_calls_value", "assessment_gap_small", "first_round_winners",
     "first_round_local_share", "outstanding_payments", "winner_fees", "providers_admitted_small_end",
+    "distinct_users_reached", "value_delivered", "unfunded_lots", "budget_unspent",
 )
 """Further KPIs (names may grow; the ones above stay)."""
 
@@ -35,7 +36,11 @@ KPI_DESCRIPTIONS: dict[str, tuple[str, str]] = {
     "insolvencies": ("Organisations that became insolvent", "organisations"),
     "insolvencies_small": ("Micro and small organisations that became insolvent", "organisations"),
     "contract_failures": ("Contracts ended early (insolvency, termination, hand-back)", "contracts"),
-    "service_users_reached": ("Service users reached", "users"),
+    "service_users_reached": ("Service user-years delivered (a user served for a year counts once a year)", "user-years"),
+    "distinct_users_reached": ("People reached (individual service users over the run)", "people"),
+    "value_delivered": ("Value of the service delivered (paid, owed or accrued)", "£"),
+    "unfunded_lots": ("Lots the budget could not fund", "lots"),
+    "budget_unspent": ("Budget over the run not spent on service delivered", "£"),
     "cost_per_user": ("Commissioner cost per user reached", "£ per user"),
     "service_gap_days": ("Days a needed service went undelivered", "lot-days"),
     "mean_delivered_quality": ("Mean delivered quality", "0-5 score"),
@@ -100,8 +105,30 @@ def kpis(out: RunOutput) -> dict[str, float]:
         outstanding_payments=(led["outstanding_pence"] + led["accrued_pence"]) / 100.0,
         winner_fees=led["fees"],
         providers_admitted_small_end=float((active & P.admitted & small).sum()),
+        distinct_users_reached=distinct_users(C, out.scenario.market.client_turnover),
+        value_delivered=owed,
+        unfunded_lots=c["unfunded_lots"],
+        budget_unspent=led["budget"] - owed,
     )
     return {name: float(v) for name, v in k.items()}
+
+
+def distinct_users(C: dict[str, np.ndarray], turnover: float) -> float:
+    """People reached over the run, from user-years and a yearly turnover of the client population.
+
+    Each service (need) reaches its first year's users (the first contract's promised reach
+    times its delivery rate, or fewer if it ran under a year); after that, a share
+    ``turnover`` of each year's users is new. A re-let keeps the service's users.
+    """
+    need, users = C["need"], C["users"]
+    if len(need) == 0:
+        return 0.0
+    order = np.lexsort((C["start"], need))
+    first = np.ones(len(order), bool)
+    first[1:] = need[order][1:] != need[order][:-1]
+    total = np.bincount(np.searchsorted(np.unique(need), need), weights=users)
+    year_one = (C["reach"] * C["delivery"])[order][first]
+    return float((np.minimum(total, year_one) + turnover * np.maximum(total - year_one, 0.0)).sum())
 
 
 def provider_columns(out: RunOutput) -> dict[str, np.ndarray]:

@@ -27,6 +27,7 @@ import numpy as np
 from ..scenario.schema import Weights
 from . import finance as fin
 from .bids import QUALITY_SCALE_MAX
+from .budget import schedule
 from .market import Market
 from .population import ACTIVE
 from .rounds import Round
@@ -156,7 +157,10 @@ def close_round(mk: Market, rnd: Round, day: float) -> None:
     waived = s.support.bond_waiver & ~mk.P.private[lead]
     bond = np.zeros(len(B.who)) if s.procurement.route == "grant" else fin.bond_amount(B.price, pb.threshold, pb.fraction, waived)
     awards = Awards(first_month=int(fin.month_of(day)) + 1)
+    taper = s.contracts.taper_per_year
     for i in np.lexsort((L.key, -L.value)).tolist():
+        if mk.budget.active:  # the lot's earmark gives way to the contract's own commitment
+            mk.budget.release(*schedule(int(L.start[i]), int(L.length[i]), float(L.value[i]), taper))
         for j in order[starts[i]:starts[i + 1]].tolist():
             if try_award(mk, rnd, i, j, float(bond[j]), awards, day):
                 break
@@ -189,6 +193,11 @@ def try_award(mk: Market, rnd: Round, i: int, j: int, bond: float, awards: Award
         return False
     need, length, lot = int(L.need[i]), int(L.length[i]), int(L.lot[i])
     start = max(int(N.start[need]), awards.first_month)
+    if mk.budget.active:
+        months, amounts = schedule(start, length, price, s.contracts.taper_per_year)
+        if not mk.budget.fits(months, amounts):
+            return False
+        mk.budget.commit(months, amounts)
     terms = fin.TERMS.index(s.contracts.payment.terms)
     if s.procurement.route == "grant" or (s.support.upfront_below is not None and price < s.support.upfront_below):
         terms = fin.ADVANCE  # grants, and small contracts under the up-front support policy

@@ -18,6 +18,7 @@ import numpy as np
 
 from . import finance as fin
 from .market import Market
+from .budget import schedule
 from .payments import final_account, invoice_month
 from .stores import COMPLETED, END_HANDBACK, END_INSOLVENCY, END_TERMINATED, FAILED, LIVE, PENDING
 from .streams import substream
@@ -127,7 +128,8 @@ def contract_ends(mk: Market, m: int, day: float) -> None:
         need = int(C.need[c])
         if used < len(ext):
             u = substream(mk.root, "renewals", need, used).random()
-            if C.notices[c] == 0 and u < s.contracts.extension_probability * mk.renewal_p:
+            if C.notices[c] == 0 and u < s.contracts.extension_probability * mk.renewal_p and fund_extension(
+                    mk, c, ext[used], day):
                 C.end[c] += ext[used]
                 C.extensions_used[c] = used + 1
                 N.end[need] = max(int(N.end[need]), int(C.end[c]))
@@ -138,6 +140,33 @@ def contract_ends(mk: Market, m: int, day: float) -> None:
         if s.procurement.competitions.retender_on_expiry and N.end[need] > m + 1:
             N.start[need] = m + 1
             mk.tender.queue.setdefault(m, []).append(need)
+
+
+def fund_extension(mk: Market, c: int, months: int, day: float) -> bool:
+    """Commit an extension's months against the budget; False (logged) if it cannot be funded."""
+    C = mk.contracts
+    if not mk.budget.active:
+        return True
+    start, end = int(C.start[c]), int(C.end[c])
+    when, amounts = schedule(end, months, float(C.annual_value[c]), mk.s.contracts.taper_per_year, end - start)
+    if not mk.budget.fits(when, amounts):
+        mk.log.add("extension_unfunded", day, provider=int(C.lead[c]), contract=c, value=float(months))
+        return False
+    mk.budget.commit(when, amounts)
+    return True
+
+
+def release_budget(mk: Market, c: int, first: int, share: float = 1.0) -> None:
+    """Give back to the budget ``share`` of a contract's months from ``first`` on (it ended early, or was cut)."""
+    C = mk.contracts
+    if not mk.budget.active or share <= 0:
+        return
+    start, end = int(C.start[c]), int(C.end[c])
+    first = max(first, start)
+    if end > first:
+        months, amounts = schedule(first, end - first, float(C.annual_value[c]), mk.s.contracts.taper_per_year,
+                                   first - start)
+        mk.budget.release(months, amounts * share)
 
 
 def service_gaps(mk: Market, m: int) -> None:
@@ -182,6 +211,7 @@ def fail_contract(mk: Market, c: int, m: int, day: float, cause: int) -> None:
         mk.counters["bond_calls"] += 1
         mk.log.add("bond_call", day, provider=int(C.lead[c]), contract=c, amount=float(C.bond[c]))
     final_account(mk, c, m)
+    release_budget(mk, c, m + 1 if was_live else int(C.start[c]))
     close_contracts(mk, np.array([c]), m, FAILED, bond_called=called)
     need = int(C.need[c])
     restart = m + s.contracts.recommission_months

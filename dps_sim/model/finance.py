@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .budget import taper_factor  # noqa: F401  the payment rules use it as fin.taper_factor
 from .funding import expected_income_step, income_shift_step
 from .market import Market
 from .population import ACTIVE
@@ -62,12 +63,6 @@ def is_quarter_end(contract_month: np.ndarray, length: np.ndarray) -> np.ndarray
     """Whether a contract month closes a quarter (every third month, or the last month)."""
     contract_month = np.asarray(contract_month)
     return ((contract_month + 1) % 3 == 0) | (contract_month + 1 >= np.asarray(length))
-
-
-def taper_factor(contract_month: np.ndarray, taper_per_year: float) -> np.ndarray:
-    """Share of the first year's value paid in a contract month when value tapers each year."""
-    year = np.asarray(contract_month) // 12
-    return (1.0 - taper_per_year) ** year
 
 
 def bond_amount(annual_value: np.ndarray, threshold: float | None, fraction: float, waived: np.ndarray | bool = False) -> np.ndarray:

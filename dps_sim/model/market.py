@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..scenario.schema import Scenario
+from . import budget as council_budget
 from .audit import EventLog
 from .population import Providers, build_population, settle_finances
 from .schedule import ScheduledShock, renewal_probability, resolve_shocks
@@ -30,7 +31,7 @@ COUNTERS = (
     "awarded_value_small", "notices", "terminations", "handbacks", "contract_failures", "insolvencies",
     "insolvencies_small", "closures", "entries", "applications", "admissions", "rejections",
     "assess_gap_small_sum", "assess_gap_small_n", "first_round_winners", "first_round_local_winners",
-    "bond_calls")
+    "bond_calls", "unfunded_lots", "unfunded_value")
 
 OPEN_ENDED = 2**30
 """End month of an ongoing service: the horizon ends the observation, not the service."""
@@ -96,6 +97,7 @@ class Market:
     month_cost: np.ndarray              # £ of delivery costs this month (spread over the month)
     renewal_p: float
     keys: dict[str, int]                # 64-bit key of each named stream, for keyed draws
+    budget: council_budget.Book         # the council's commitments against its budget envelope
     cost_factor: float = 1.0            # cost inflation so far
     lot_factor: float = 1.0             # funding cuts to new lots so far
 
@@ -124,6 +126,7 @@ class Market:
             flows={k: np.zeros(n) for k in FLOW_NAMES}, counters={k: 0.0 for k in COUNTERS},
             cash_start=P.cash.copy(), arrived_late=np.zeros(n), month_cost=np.zeros(n), renewal_p=renewal_probability(shocks),
             keys={name: stream_key(root, name) for name in STREAMS},
+            budget=council_budget.Book(council_budget.envelope(scenario.budget.annual, scenario.budget.year_factors, H), H),
         )
 
     def floor(self, idx: np.ndarray | slice | int) -> np.ndarray:

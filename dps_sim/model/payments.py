@@ -170,4 +170,5 @@ def ledger(mk: Market) -> dict[str, float]:
         transfers_outstanding_pence=int(tr[H:].sum()) if tr is not None else 0,
         fees=float(book.fees),
         bond_calls=float(book.bond_calls),
+        budget=mk.budget.total(),
     )

@@ -22,6 +22,7 @@ class Lots:
     reach: np.ndarray      # target users/year
     district: np.ndarray
     length: np.ndarray     # contract months offered
+    start: np.ndarray      # month the contract would start (its budget is earmarked from then)
 
     def __len__(self) -> int:
         return len(self.lot)

@@ -20,7 +20,9 @@ import numpy as np
 from . import procurement as proc
 from .bids import (APPETITE_ROW, BID_ROWS, INTEREST_ROW, MIN_REACH_SHARE, assessed_quality, bid_cost, bid_margin, bid_terms,
                    interest_threshold, learn, pay_bid_costs, spare_and_turnover, win_chance_estimate)
+from .budget import fund_lots
 from .consortia import consortium_bids
+from .finance import MONTH_DAYS
 from .market import OPEN_ENDED, Market
 from .population import ACTIVE
 from .rounds import Bids, Lots, Round, Team
@@ -50,7 +52,10 @@ def call_off_round(mk: Market, m: int, day: float) -> Round | None:
     if not relets and not new_round:
         return None
     mk.tender.bids_round[:] = 0
-    needs = (new_needs(mk, m) if new_round else []) + relets
+    fresh = new_needs(mk, m) if new_round else []
+    needs = funded(mk, fresh + relets, len(fresh), m)
+    if not needs:
+        return None
     lots = call_off(mk, needs, m, day)
     bids, teams = take_bids(mk, lots, m)
     return Round(lots=lots, bids=bids, teams=teams)
@@ -72,6 +77,44 @@ def new_needs(mk: Market, m: int) -> list[int]:
                       end=end).tolist()
 
 
+def offered_terms(mk: Market, need: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """Start month and length (months) of the contract a lot called off in month ``m`` offers."""
+    N = mk.needs
+    start = np.maximum(N.start[need].astype(np.int64), m + 1)
+    length = np.minimum(mk.s.contracts.length_months, np.maximum(1, N.end[need].astype(np.int64) - start))
+    return start, length
+
+
+def funded(mk: Market, needs: list[int], fresh: int, m: int) -> list[int]:
+    """The needs the budget can fund this month (budget room); an unfunded re-let waits for the next round.
+
+    The first ``fresh`` needs are new; an unfunded new need is not commissioned at all
+    (counted as unfunded), an unfunded re-let is tried again at the next round while the
+    service is still needed (its gap grows meanwhile).
+    """
+    if not mk.budget.active or not needs:
+        return needs
+    N, c = mk.needs, mk.s.procurement.competitions
+    need = np.asarray(needs, dtype=np.int64)
+    start, length = offered_terms(mk, need, m)
+    relet = np.arange(len(need)) >= fresh
+    ok = fund_lots(mk.budget, needs, start, length, N.value[need], relet, mk.s.contracts.taper_per_year)
+    for i in np.flatnonzero(~ok):
+        n = int(need[i])
+        mk.counters["unfunded_lots"] += 1
+        mk.counters["unfunded_value"] += float(N.value[n])
+        mk.log.add("unfunded", m * MONTH_DAYS, lot=-1, amount=float(N.value[n]))
+        if relet[i]:
+            nxt = m + 1
+            while not is_round_month(mk, nxt) and nxt < mk.H:
+                nxt += 1
+            if nxt < mk.H and N.end[n] > nxt + 1:
+                mk.tender.queue.setdefault(nxt, []).append(n)
+        else:
+            N.end[n] = N.start[n]        # never commissioned: not a service gap, an unmet need
+    return need[ok].tolist()
+
+
 def call_off(mk: Market, needs: list[int], m: int, day: float) -> Lots:
     """Number the lots, key their noise by need and attempt, and log the call-offs."""
     s, N, T = mk.s, mk.needs, mk.tender
@@ -83,10 +126,9 @@ def call_off(mk: Market, needs: list[int], m: int, day: float) -> Lots:
     T.n_lots += len(need)
     if m == s.procurement.competitions.first_round_month:
         T.first_round_lots.update(lot.tolist())
-    start = np.maximum(N.start[need].astype(np.int64), m + 1)
-    length = np.minimum(s.contracts.length_months, np.maximum(1, N.end[need].astype(np.int64) - start))
+    start, length = offered_terms(mk, need, m)
     lots = Lots(lot=lot, need=need, key=key, value=N.value[need].copy(), reach=N.reach[need].copy(),
-                district=N.district[need].astype(np.int64), length=length)
+                district=N.district[need].astype(np.int64), length=length, start=start)
     mk.counters["lots"] += len(need)
     mk.log.add_many("call_off", day, lot=lot, amount=lots.value, value=lots.district.astype(float))
     return lots

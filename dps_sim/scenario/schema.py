@@ -23,7 +23,7 @@ from .size import MAX_BYTES_PER_REPLICATION, Size, estimate, human_bytes
 from .shocks import (CostInflation, DemandSurge, FundingCut, FundingUncertainty, GrantLoss, PaymentDelay, Shock)
 
 __all__ = [
-    "BAND_INCOME_BOUNDS", "SIZE_BANDS", "SMALL_BANDS", "Admission", "BandShares", "BandValues", "Behaviour",
+    "BAND_INCOME_BOUNDS", "SIZE_BANDS", "SMALL_BANDS", "Admission", "BandShares", "BandValues", "Behaviour", "Budget",
     "Competitions", "Contracts", "CostInflation", "DemandSurge", "Finance", "Frozen", "FundingCut",
     "FundingUncertainty", "GrantLoss", "LogNormal", "Market", "Monitoring", "Payment", "PaymentDelay",
     "PerformanceBond", "Procurement", "Scenario", "Shock", "SizeMix", "Support", "Weights",
@@ -83,6 +83,7 @@ class Market(Frozen):
         description="yearly standard deviation of persistent changes in other income (funders won and lost) by band; larger organisations have more funders; calibrated so that organisations without council work leave at the Charity Commission's register-removal rates by size; assumption",
         json_schema_extra={"unit": "log share/year"},
     )
+    client_turnover: Share = _f(0.5, "share/year", "share of a service's users each year who are new to it (young people join and leave youth projects); turns user-years into people reached; assumption")
     income_reversion_years: float = _f(3.0, "years", "time over which persistent income changes fade as organisations replace lost funders (half-life); assumption", gt=0, le=100)
 
 
@@ -190,6 +191,13 @@ class Contracts(Frozen):
     recommission_months: int = _f(3, "months", "time to re-commission a failed or terminated contract", ge=0, le=MAX_MONTH)
 
 
+class Budget(Frozen):
+    """The commissioner's budget envelope for the services it lets."""
+
+    annual: float | None = _f(None, "£/year", "annual budget for the contracts it lets; lots are let only while the contracts already signed and the lot fit within it; null: every lot is funded", ge=0, le=MAX_MONEY)
+    year_factors: tuple[Annotated[float, Field(ge=0, le=10)], ...] = _f((), "× annual", "the budget of each year as a multiple of `annual` (the council's medium-term plan, e.g. [1, 1, 0.8] for a 20% cut from year 3); the last factor holds for later years; empty: 1 every year", max_length=60)
+
+
 class Behaviour(Frozen):
     """How organisations decide and learn (assumptions: sweep them)."""
 
@@ -265,6 +273,7 @@ class Scenario(Frozen):
     contracts: Contracts = Field(default_factory=Contracts)
     behaviour: Behaviour = Field(default_factory=Behaviour)
     finance: Finance = Field(default_factory=Finance)
+    budget: Budget = Field(default_factory=Budget)
     shocks: tuple[Shock, ...] = Field(default=(), max_length=MAX_SHOCKS, description="scheduled or random shocks (at most 100)")
     support: Support = Field(default_factory=Support)
     policies: dict[str, dict] = Field(default_factory=lambda: {"baseline": {}}, description="named overlays deep-merged onto the scenario; 'baseline' is the scenario itself")

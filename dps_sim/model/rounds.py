@@ -22,6 +22,9 @@ class Lots:
     reach: np.ndarray      # target users/year
     district: np.ndarray
     length: np.ndarray     # contract months offered
+    incumbent: np.ndarray  # expiry re-let: lead of the expiring contract, else -1
+    expiring: np.ndarray   # expiry re-let: the expiring contract, else -1
+    freed: np.ndarray      # £/year of the incumbent's capacity the expiring contract frees
 
     def __len__(self) -> int:
         return len(self.lot)

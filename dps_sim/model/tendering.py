@@ -101,12 +101,13 @@ def incumbents(mk: Market, need: np.ndarray) -> tuple[np.ndarray, np.ndarray, np
     A lot whose need still has a live contract is an expiry re-let (a failed contract is
     closed before its need is queued). The freed capacity is the lead's share of the
     contract's value, the amount its ``committed`` drops by when the contract ends. With
-    ``incumbent_relet`` off, no lot has an incumbent (the rule before issue 12).
+    ``incumbent_relet`` off (the rule before issue 12) the incumbent is still named, for the
+    retention KPI, but frees nothing and is treated like any other candidate.
     """
     C, Pt = mk.contracts, mk.parties
     n = len(need)
     incumbent, expiring, freed = np.full(n, -1, np.int64), np.full(n, -1, np.int64), np.zeros(n)
-    if not mk.s.procurement.competitions.incumbent_relet or n == 0:
+    if n == 0:
         return incumbent, expiring, freed
     c = mk.needs.contract[need].astype(np.int64)
     live = np.flatnonzero(c >= 0)
@@ -117,6 +118,8 @@ def incumbents(mk: Market, need: np.ndarray) -> tuple[np.ndarray, np.ndarray, np
     for j in np.flatnonzero(C.consortium[cl]):                       # the lead's share of a consortium's work
         rows = np.flatnonzero((Pt.view("contract") == cl[j]) & (Pt.view("provider") == incumbent[live[j]]))
         freed[live[j]] = float(Pt.share[rows].sum()) * C.original_value[cl[j]]
+    if not mk.s.procurement.competitions.incumbent_relet:
+        freed[:] = 0.0
     return incumbent, expiring, freed
 
 
@@ -157,11 +160,11 @@ def pairs(mk: Market, lots: Lots, k: int, caps: tuple[np.ndarray, np.ndarray], b
             counts.append(n)
     org = np.concatenate(parts) if parts else np.zeros(0, np.int64)
     at = np.repeat(np.repeat(np.arange(len(lots)), 2), counts)
-    inc = np.flatnonzero((lots.incumbent >= 0) & (lots.incumbent < k))
+    rule = mk.s.procurement.competitions.incumbent_relet
+    inc = np.flatnonzero((lots.incumbent >= 0) & (lots.incumbent < k) & rule)
     inc = inc[base[lots.incumbent[inc]]]
     if len(inc):
-        known = set(zip(at.tolist(), org.tolist()))
-        inc = np.array([i for i in inc.tolist() if (i, int(lots.incumbent[i])) not in known], dtype=np.int64)
+        inc = inc[~np.isin(inc * (k + 1) + lots.incumbent[inc], at * (k + 1) + org)]   # not yet paired
         at = np.concatenate([at, inc]).astype(np.int64)
         org = np.concatenate([org, lots.incumbent[inc]]).astype(np.int64)
     return at, org
@@ -232,7 +235,7 @@ def take_bids(mk: Market, lots: Lots, m: int) -> tuple[Bids, list[Team]]:
         bonded_lot = lots.value >= pb.threshold
     at, org = pairs(mk, lots, k, lot_caps(mk, k, cost_o), bonded_lot, m)
     value = lots.value[at]
-    own = org == lots.incumbent[at]                                    # the incumbent on its own re-let
+    own = (org == lots.incumbent[at]) & s.procurement.competitions.incumbent_relet   # the incumbent on its re-let
     spare, turnover = spare_o[org] + np.where(own, lots.freed[at], 0.0), turnover_o[org]
     ok = (spare >= MIN_REACH_SHARE * value) & proc.meets_turnover(turnover, value, s.procurement.admission.min_turnover_multiple)
     collateral = np.zeros(len(at))

@@ -189,10 +189,10 @@ class Contracts(Frozen):
 class Behaviour(Frozen):
     """How organisations decide and learn (assumptions: sweep them)."""
 
-    lot_appeal_sd: float = _f(0.0, "sd", "spread of lot appeal: a keyed draw per lot (district, service fit) that shifts every organisation's interest in it together, so some lots draw many bids and others one; lot_interest stays the average chance; 0: every lot equally appealing; assumption: sweep it", ge=0, le=10)
-    switch_reach_loss: Share = _f(0.0, "share of reach", "a new provider taking over a service from a different provider delivers this share less reach in its first switch_months (seed 003 F31: the service \"can lose momentum and more importantly service users\"); the size is an assumption: sweep it")
-    switch_months: int = _f(0, "months", "mobilisation months over which a new provider loses switch_reach_loss of its reach; monitoring expects the lower reach; assumption: sweep it", ge=0, le=MAX_MONTH)
-    lot_interest: Share = _f(0.18, "share", "chance that a lot fits an eligible organisation's service, plans and timing, so that it considers bidding; 0.18 gives the default market about 2.9 bids per lot with about a fifth single-bid (TED 2012-18: about 3, a quarter single-bid); assumption")
+    lot_appeal_sd: float = _f(0.5, "sd", "spread of lot appeal: a keyed draw per lot (district, service fit) that shifts every organisation's interest in it together, so some lots draw many bids and others one; lot_interest stays the average chance; 0: every lot equally appealing; assumption: sweep it", ge=0, le=10)
+    switch_reach_loss: Share = _f(0.25, "share of reach", "a new provider taking over a service from a different provider delivers this share less reach in its first switch_months (seed 003 F31: the service \"can lose momentum and more importantly service users\"); the size is an assumption: sweep it")
+    switch_months: int = _f(3, "months", "mobilisation months over which a new provider loses switch_reach_loss of its reach; monitoring expects the lower reach; assumption: sweep it", ge=0, le=MAX_MONTH)
+    lot_interest: Share = _f(0.22, "share", "average chance that a lot fits an eligible organisation's service, plans and timing, so that it considers bidding; with lot_appeal_sd 0.5, 0.22 gives the default market about 2.8 bids per lot with about a quarter of lots with a bid single-bid (TED 2012-18: about 3, a quarter single-bid); assumption")
     expected_bidders: float = _f(3.0, "bidders", "competition a provider expects (TED 2012-18: about 3 bids per tender)", gt=0, le=1000)
     contract_value_share: Share = _f(0.15, "share", "share of a contract's total value a provider counts as gain when deciding to bid; assumption")
     margin_mean: float = _f(0.0, "share", "mean price mark-up over delivery cost (negative: below full cost; NPC 2022: two-thirds not paid full cost)", ge=-0.5, le=1)

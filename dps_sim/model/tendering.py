@@ -164,7 +164,9 @@ def pairs(mk: Market, lots: Lots, k: int, caps: tuple[np.ndarray, np.ndarray], b
     inc = np.flatnonzero((lots.incumbent >= 0) & (lots.incumbent < k) & rule)
     inc = inc[base[lots.incumbent[inc]]]
     if len(inc):
-        inc = inc[~np.isin(inc * (k + 1) + lots.incumbent[inc], at * (k + 1) + org)]   # not yet paired
+        bounds = np.searchsorted(at, np.arange(len(lots) + 1))           # pairs are grouped by lot
+        inc = np.array([i for i in inc.tolist() if not (org[bounds[i]:bounds[i + 1]] == lots.incumbent[i]).any()],
+                       dtype=np.int64)                                   # not yet paired
         at = np.concatenate([at, inc]).astype(np.int64)
         org = np.concatenate([org, lots.incumbent[inc]]).astype(np.int64)
     return at, org

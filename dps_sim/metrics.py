@@ -11,6 +11,7 @@ import numpy as np
 from .model.audit import EVENT_KINDS
 from .model.engine import RunOutput
 from .model.population import ACTIVE, EXIT_CAUSES
+from .model.stores import END_TERMINATED
 from .scenario.schema import SIZE_BANDS
 
 KPI_NAMES: tuple[str, ...] = (
@@ -26,6 +27,8 @@ EXTRA_KPIS: tuple[str, ...] = (
     "entries", "admissions", "bond_calls", "bond_calls_value", "assessment_gap_small", "first_round_winners",
     "first_round_local_share", "outstanding_payments", "winner_fees", "providers_admitted_small_end",
     "distinct_users_reached", "value_delivered", "unfunded_lots", "budget_unspent",
+    "incumbent_retention", "incumbent_rebid_share", "single_bid_share", "no_bid_share", "rewins_while_excluded",
+    "switches", "users_lost_switching",
 )
 """Further KPIs (names may grow; the ones above stay)."""
 
@@ -53,7 +56,29 @@ KPI_DESCRIPTIONS: dict[str, tuple[str, str]] = {
     "commissioner_spend": ("Commissioner payments made", "£"),
     "assessment_gap_small": ("True minus assessed quality of small organisations' bids", "0-5 score"),
     "bids_small_per_lot": ("Bids per lot from micro and small organisations", "bids"),
+    "incumbent_retention": ("Share of expiry re-lets won by the incumbent", "share"),
+    "incumbent_rebid_share": ("Share of expiry re-lets the incumbent bid for", "share"),
+    "single_bid_share": ("Share of lots with at least one bid that drew exactly one", "share"),
+    "no_bid_share": ("Share of lots that drew no bid", "share"),
+    "rewins_while_excluded": ("Contracts awarded to a provider within its exclusion after a termination", "contracts"),
+    "switches": ("Contracts taken over from a different provider", "contracts"),
+    "users_lost_switching": ("Service users lost in the mobilisation months after a change of provider", "users"),
 }
+
+
+def rewins_while_excluded(out: RunOutput) -> int:
+    """Contracts awarded, in the month of award, to a party (lead or member) of a contract terminated less than
+    ``procurement.exclusion_months`` before: recomputed from the contract tables, so it checks the rule."""
+    C, Pt = out.contracts, out.parties
+    months = out.scenario.procurement.exclusion_months
+    term = np.flatnonzero(C["end_cause"] == END_TERMINATED)
+    if months <= 0 or len(term) == 0:
+        return 0
+    n = 0
+    for c in term:
+        after = (C["awarded"] >= C["ended_month"][c]) & (C["awarded"] < C["ended_month"][c] + months)
+        n += int(np.isin(np.flatnonzero(after), Pt["contract"][Pt["provider"] == C["lead"][c]]).sum())
+    return n
 
 
 def kpis(out: RunOutput) -> dict[str, float]:
@@ -109,6 +134,13 @@ def kpis(out: RunOutput) -> dict[str, float]:
         value_delivered=owed,
         unfunded_lots=c["unfunded_lots"],
         budget_unspent=led["budget"] - owed,
+        incumbent_retention=c["relets_retained"] / c["relets_expiry"] if c["relets_expiry"] else float("nan"),
+        incumbent_rebid_share=c["relets_incumbent_bid"] / c["relets_expiry"] if c["relets_expiry"] else float("nan"),
+        single_bid_share=c["unopposed_lots"] / c["lots_with_bids"] if c["lots_with_bids"] else float("nan"),
+        no_bid_share=1.0 - c["lots_with_bids"] / closed if closed else float("nan"),
+        rewins_while_excluded=rewins_while_excluded(out),
+        switches=c["switches"],
+        users_lost_switching=c["users_lost_switching"],
     )
     return {name: float(v) for name, v in k.items()}
 

@@ -31,6 +31,7 @@ from .budget import schedule
 from .market import Market
 from .population import ACTIVE
 from .rounds import Round
+from .stores import LIVE
 
 # --------------------------------------------------------------------------- scoring rules
 
@@ -112,6 +113,11 @@ def count_bids(mk: Market, rnd: Round, day: float) -> None:
     counters["bids"] += len(who)
     counters["bids_small"] += int(small.sum())
     counters["unopposed_lots"] += int((counts == 1).sum())
+    counters["lots_with_bids"] += int((counts >= 1).sum())
+    L = rnd.lots
+    counters["relets_expiry"] += int((L.incumbent >= 0).sum())
+    own = (B.who == L.incumbent[B.at]) & (L.incumbent[B.at] >= 0)    # the incumbent bid alone for its re-let
+    counters["relets_incumbent_bid"] += len(np.unique(B.at[own]))
     mk.log.add_many("bid", day, provider=who, lot=rnd.lots.lot[B.at], amount=B.price, value=B.panel)
     if small.any():
         counters["assess_gap_small_sum"] += float((B.quality[small] - B.panel[small]).sum())
@@ -119,7 +125,8 @@ def count_bids(mk: Market, rnd: Round, day: float) -> None:
 
 
 CONTRACT_COLUMNS = ("need", "lot", "lead", "consortium", "annual_value", "original_value", "start", "end", "terms",
-                    "reach", "unit_cost", "quality", "assessed", "delivery", "bond", "collateral", "fee")
+                    "reach", "unit_cost", "quality", "assessed", "delivery", "bond", "collateral", "fee", "awarded",
+                    "switched")
 
 
 @dataclass
@@ -163,6 +170,7 @@ def close_round(mk: Market, rnd: Round, day: float) -> None:
             mk.budget.release(*schedule(int(L.start[i]), int(L.length[i]), float(L.value[i]), taper))
         for j in order[starts[i]:starts[i + 1]].tolist():
             if try_award(mk, rnd, i, j, float(bond[j]), awards, day):
+                mk.counters["relets_retained"] += int(L.incumbent[i] >= 0 and lead[j] == L.incumbent[i])
                 break
         else:
             failed_competition(mk, rnd, i, day)
@@ -170,7 +178,8 @@ def close_round(mk: Market, rnd: Round, day: float) -> None:
 
 
 def try_award(mk: Market, rnd: Round, i: int, j: int, bond: float, awards: Awards, day: float) -> bool:
-    """Award lot ``i`` to bid ``j`` if its bidder is still in the market with room and cash for the bond collateral."""
+    """Award lot ``i`` to bid ``j`` if its bidder is still in the market, not excluded, with room and cash for the
+    bond collateral (the incumbent of an expiry re-let counts the capacity its expiring contract frees)."""
     s, P, N = mk.s, mk.P, mk.needs
     B, L = rnd.bids, rnd.lots
     provider = int(B.who[j])
@@ -181,7 +190,11 @@ def try_award(mk: Market, rnd: Round, i: int, j: int, bond: float, awards: Award
         return False
     team = cons.team.tolist() if cons is not None else (lead,)
     shares = cons.shares.tolist() if cons is not None else (1.0,)
-    if cons is None and P.capacity[lead] - P.committed[lead] < price:
+    month = awards.first_month - 1
+    if (mk.tender.excluded_until[list(team)] > month).any():
+        return False      # terminated since the call-off: excluded at any stage (PCR 2015 reg 57(8)(g), 57(10))
+    freed = float(L.freed[i]) if lead == L.incumbent[i] and mk.contracts.status[L.expiring[i]] == LIVE else 0.0
+    if cons is None and P.capacity[lead] - P.committed[lead] + freed < price:
         return False
     if cons is not None:
         if (P.status[team] != ACTIVE).any():
@@ -205,9 +218,13 @@ def try_award(mk: Market, rnd: Round, i: int, j: int, bond: float, awards: Award
     delivery = min(1.15, max(0.3, 0.75 + 0.07 * quality + s.behaviour.delivery_sd * float(B.delivery_z[j])))
     c = mk.contracts.n + len(awards.rows)
     fee = s.procurement.winner_fee_rate * price
+    switched = bool(0 <= N.last_lead[need] != lead)     # a different provider takes the service over (F31)
     awards.rows.append((need, lot, lead, cons is not None, price, price, start, start + length, terms,
-                        float(B.reach[j]), float(B.unit_cost[j]), quality, panel, delivery, bond, collateral, fee))
+                        float(B.reach[j]), float(B.unit_cost[j]), quality, panel, delivery, bond, collateral, fee,
+                        month, switched))
     N.failures[need] = 0
+    N.last_lead[need] = lead
+    mk.counters["switches"] += int(switched)
     total_value = price * length / 12.0
     small_share = 0.0
     learn = s.behaviour.learn_per_win

@@ -45,7 +45,7 @@ def consortium_bids(mk: Market, lots: Lots, bids: Bids, pages: float, m: int) ->
     for i in np.argsort(lots.key, kind="stable"):
         bidding = bids.who[bids.at == i]
         one = consortium_bid(mk, int(lots.district[i]), float(lots.value[i]), float(lots.reach[i]), pages,
-                             int(lots.key[i]), k, bidding)
+                             int(lots.key[i]), k, bidding, m)
         if one is None:
             continue
         team, row = one
@@ -61,11 +61,12 @@ def consortium_bids(mk: Market, lots: Lots, bids: Bids, pages: float, m: int) ->
 
 
 def consortium_bid(mk: Market, district: int, value: float, reach: float, pages: float, key: int, k: int,
-                   bidding: np.ndarray) -> tuple[Team, dict] | None:
-    """One lot's consortium, if a lead and members can be found and can pay: its team and bid."""
+                   bidding: np.ndarray, m: int) -> tuple[Team, dict] | None:
+    """One lot's consortium, if a lead and members can be found and can pay: its team and bid (no excluded party)."""
     s, P = mk.s, mk.P
     beh, sup, pb = s.behaviour, s.support, s.contracts.performance_bond
     here = (P.status[:k] == ACTIVE) & (P.county_wide[:k] | (P.district[:k] == district)) & ~P.private[:k]
+    here &= mk.tender.excluded_until[:k] <= m
     here[bidding] = False
     room = mk.tender.bids_round[:k] < s.procurement.competitions.max_bids_per_round
     lead_ok = here & room & (P.band[:k] >= 2)

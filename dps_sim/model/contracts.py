@@ -54,16 +54,26 @@ def deliver(mk: Market, m: int) -> None:
     z = mk.rng["delivery"].standard_normal((2, len(live)))
     beh = s.behaviour
     delivered = np.maximum(promised * C.delivery[live] * (1.0 + beh.delivery_monthly_sd * z[0]), 0.0)
+    kept = switch_factor(C.switched[live], cm, beh.switch_reach_loss, beh.switch_months)
+    mk.counters["users_lost_switching"] += float((delivered * (1.0 - kept)).sum())
+    delivered *= kept
     quality = np.clip(C.quality[live] + beh.quality_monthly_sd * z[1], 0.0, 5.0)
     C.users[live] += delivered
     C.quality_months[live] += quality
     C.months_delivered[live] += 1
     C.q_delivered[live] += delivered
-    C.q_promised[live] += promised
+    C.q_promised[live] += promised * kept          # monitoring expects the mobilisation dip
     C.q_quality[live] += quality
     C.q_months[live] += 1
     party_costs(mk, live)
     invoice_month(mk, m, live, value, promised, delivered, cm)
+
+
+def switch_factor(switched: np.ndarray, contract_month: np.ndarray, loss: float, months: int) -> np.ndarray:
+    """Share of its reach a contract delivers this month: ``1 − loss`` in the first ``months`` of a contract
+    taken over from a different provider (seed 003 F31: the service "can lose momentum and more importantly
+    service users"), else 1."""
+    return np.where(switched & (contract_month < months), 1.0 - loss, 1.0)
 
 
 def party_costs(mk: Market, live: np.ndarray) -> None:
@@ -115,7 +125,23 @@ def reviews(mk: Market, m: int, day: float) -> None:
         if C.notices[c] >= mon.notices_before_termination:
             counters["terminations"] += 1
             mk.log.add("termination", day, provider=int(C.lead[c]), contract=c)
+            exclude(mk, int(C.lead[c]), m)
             fail_contract(mk, c, m, day, END_TERMINATED)
+
+
+def exclude(mk: Market, lead: int, m: int) -> None:
+    """A provider whose contract is terminated for poor performance may not bid for ``exclusion_months``.
+
+    PCR 2015 reg 57(8)(g): a contracting authority may exclude an operator that "has shown
+    significant or persistent deficiencies in the performance of a substantive requirement
+    under a prior public contract ... which led to early termination"; reg 57(11): for at most
+    three years from the event. The ground is not limited to the same service, so the
+    exclusion covers every lot of the commissioner (its lead only: the contractor).
+    """
+    months = mk.s.procurement.exclusion_months
+    if months > 0:
+        T = mk.tender
+        T.excluded_until[lead] = max(int(T.excluded_until[lead]), m + months)
 
 
 def contract_ends(mk: Market, m: int, day: float) -> None:

@@ -31,7 +31,8 @@ COUNTERS = (
     "awarded_value_small", "notices", "terminations", "handbacks", "contract_failures", "insolvencies",
     "insolvencies_small", "closures", "entries", "applications", "admissions", "rejections",
     "assess_gap_small_sum", "assess_gap_small_n", "first_round_winners", "first_round_local_winners",
-    "bond_calls", "unfunded_lots", "unfunded_value")
+    "bond_calls", "lots_with_bids", "relets_expiry", "relets_incumbent_bid", "relets_retained", "switches",
+    "users_lost_switching", "unfunded_lots", "unfunded_value")
 
 OPEN_ENDED = 2**30
 """End month of an ongoing service: the horizon ends the observation, not the service."""
@@ -64,10 +65,11 @@ class PaymentBook:
 
 @dataclass
 class TenderBook:
-    """What tendering remembers between rounds: re-lets queued by month, lots called so far."""
+    """What tendering remembers between rounds: re-lets queued by month, lots called so far, exclusions."""
 
     lot_key: int
     bids_round: np.ndarray
+    excluded_until: np.ndarray          # month from which each organisation may bid again (PCR 2015 reg 57(8)(g))
     queue: dict[int, list[int]] = field(default_factory=dict)
     n_lots: int = 0
     first_round_lots: set[int] = field(default_factory=set)
@@ -121,7 +123,8 @@ class Market:
         return cls(
             s=scenario, root=root, rng=rng, P=P, needs=new_needs(), contracts=new_contracts(), parties=new_parties(),
             log=EventLog(events), book=book, tender=TenderBook(lot_key=stream_key(root, "lots"),
-                                                               bids_round=np.zeros(n, np.int32)),
+                                                               bids_round=np.zeros(n, np.int32),
+                                                               excluded_until=np.zeros(n, np.int32)),
             shocks=shocks, entered=np.searchsorted(P.entry_month, np.arange(H + 1), side="right"),
             flows={k: np.zeros(n) for k in FLOW_NAMES}, counters={k: 0.0 for k in COUNTERS},
             cash_start=P.cash.copy(), arrived_late=np.zeros(n), month_cost=np.zeros(n), renewal_p=renewal_probability(shocks),

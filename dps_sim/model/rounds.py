@@ -23,6 +23,9 @@ class Lots:
     district: np.ndarray
     length: np.ndarray     # contract months offered
     start: np.ndarray      # month the contract would start (its budget is earmarked from then)
+    incumbent: np.ndarray  # expiry re-let: lead of the expiring contract, else -1
+    expiring: np.ndarray   # expiry re-let: the expiring contract, else -1
+    freed: np.ndarray      # £/year of the incumbent's capacity the expiring contract frees
 
     def __len__(self) -> int:
         return len(self.lot)

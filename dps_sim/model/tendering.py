@@ -27,6 +27,7 @@ from .market import OPEN_ENDED, Market
 from .population import ACTIVE
 from .rounds import Bids, Lots, Round, Team
 from .schedule import demand_factor
+from .stores import LIVE
 from .streams import item_key, item_keys, keyed_normals, keyed_uniforms
 
 def is_round_month(mk: Market, m: int) -> bool:
@@ -36,10 +37,11 @@ def is_round_month(mk: Market, m: int) -> bool:
     return m >= first and (m - first) % c.every_months == 0 and m < mk.H - 1
 
 
-def round_candidates(mk: Market, k: int) -> np.ndarray:
-    """Organisations that may bid at all this round (in the market, admitted where the route needs it)."""
+def round_candidates(mk: Market, k: int, m: int) -> np.ndarray:
+    """Organisations that may bid at all in month ``m`` (in the market, admitted where the route needs it,
+    not excluded after a termination: PCR 2015 reg 57(8)(g))."""
     P = mk.P
-    base = P.status[:k] == ACTIVE
+    base = (P.status[:k] == ACTIVE) & (mk.tender.excluded_until[:k] <= m)
     if proc.has_admission(mk.s.procurement.route):
         base &= P.admitted[:k]
     return base
@@ -127,18 +129,48 @@ def call_off(mk: Market, needs: list[int], m: int, day: float) -> Lots:
     if m == s.procurement.competitions.first_round_month:
         T.first_round_lots.update(lot.tolist())
     start, length = offered_terms(mk, need, m)
+    incumbent, expiring, freed = incumbents(mk, need)
     lots = Lots(lot=lot, need=need, key=key, value=N.value[need].copy(), reach=N.reach[need].copy(),
-                district=N.district[need].astype(np.int64), length=length, start=start)
+                district=N.district[need].astype(np.int64), length=length, start=start, incumbent=incumbent,
+                expiring=expiring, freed=freed)
     mk.counters["lots"] += len(need)
     mk.log.add_many("call_off", day, lot=lot, amount=lots.value, value=lots.district.astype(float))
     return lots
+
+
+def incumbents(mk: Market, need: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each lot: the lead of the live contract it re-lets, that contract, and the capacity it frees.
+
+    A lot whose need still has a live contract is an expiry re-let (a failed contract is
+    closed before its need is queued). The freed capacity is the lead's share of the
+    contract's value, the amount its ``committed`` drops by when the contract ends. With
+    ``incumbent_relet`` off (the rule before issue 12) the incumbent is still named, for the
+    retention KPI, but frees nothing and is treated like any other candidate.
+    """
+    C, Pt = mk.contracts, mk.parties
+    n = len(need)
+    incumbent, expiring, freed = np.full(n, -1, np.int64), np.full(n, -1, np.int64), np.zeros(n)
+    if n == 0:
+        return incumbent, expiring, freed
+    c = mk.needs.contract[need].astype(np.int64)
+    live = np.flatnonzero(c >= 0)
+    live = live[C.status[c[live]] == LIVE]
+    cl = c[live]
+    incumbent[live], expiring[live] = C.lead[cl], cl
+    freed[live] = C.original_value[cl]
+    for j in np.flatnonzero(C.consortium[cl]):                       # the lead's share of a consortium's work
+        rows = np.flatnonzero((Pt.view("contract") == cl[j]) & (Pt.view("provider") == incumbent[live[j]]))
+        freed[live[j]] = float(Pt.share[rows].sum()) * C.original_value[cl[j]]
+    if not mk.s.procurement.competitions.incumbent_relet:
+        freed[:] = 0.0
+    return incumbent, expiring, freed
 
 
 SLACK = 1e-9
 """Relative margin by which the screen of :func:`pairs` errs on the side of keeping a pair."""
 
 
-def pairs(mk: Market, lots: Lots, k: int, caps: tuple[np.ndarray, np.ndarray], bonded: np.ndarray
+def pairs(mk: Market, lots: Lots, k: int, caps: tuple[np.ndarray, np.ndarray], bonded: np.ndarray, m: int
           ) -> tuple[np.ndarray, np.ndarray]:
     """The lots × candidates table: (lot index, organisation) for the candidates that could take each lot.
 
@@ -148,10 +180,12 @@ def pairs(mk: Market, lots: Lots, k: int, caps: tuple[np.ndarray, np.ndarray], b
     ``bonded`` which lots need a bond. Organisations are sorted by cap once a round, so each
     lot's candidates are a prefix of its district's list: the table never holds the
     organisations that could not take a lot. The exact rules are then applied to the pairs
-    (:func:`take_bids`); the screen only keeps a superset (``SLACK``).
+    (:func:`take_bids`); the screen only keeps a superset (``SLACK``). The incumbent of an
+    expiry re-let is always paired with its own lot (its cap does not count the capacity the
+    expiring contract frees).
     """
     P = mk.P
-    base = round_candidates(mk, k)
+    base = round_candidates(mk, k, m)
     cw = P.county_wide[:k]
     D = mk.s.market.districts
     county_code = np.where(cw, D, P.district[:k].astype(np.int64))     # county-wide organisations as district D
@@ -169,6 +203,15 @@ def pairs(mk: Market, lots: Lots, k: int, caps: tuple[np.ndarray, np.ndarray], b
             counts.append(n)
     org = np.concatenate(parts) if parts else np.zeros(0, np.int64)
     at = np.repeat(np.repeat(np.arange(len(lots)), 2), counts)
+    rule = mk.s.procurement.competitions.incumbent_relet
+    inc = np.flatnonzero((lots.incumbent >= 0) & (lots.incumbent < k) & rule)
+    inc = inc[base[lots.incumbent[inc]]]
+    if len(inc):
+        bounds = np.searchsorted(at, np.arange(len(lots) + 1))           # pairs are grouped by lot
+        inc = np.array([i for i in inc.tolist() if not (org[bounds[i]:bounds[i + 1]] == lots.incumbent[i]).any()],
+                       dtype=np.int64)                                   # not yet paired
+        at = np.concatenate([at, inc]).astype(np.int64)
+        org = np.concatenate([org, lots.incumbent[inc]]).astype(np.int64)
     return at, org
 
 
@@ -193,6 +236,29 @@ def lot_caps(mk: Market, k: int, cost: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return cap, np.where(waived | (cap == -np.inf), cap, bond_cap)
 
 
+APPEAL_ROW, APPEAL_INDEX = 7, 2**39
+"""Keyed row and counter of a lot's own appeal draw (beyond every organisation's number, so no pair shares it)."""
+
+
+def lot_appeal(lots: Lots) -> np.ndarray:
+    """Each lot's appeal draw: standard normal, keyed by the lot (need and attempt), the same under every policy."""
+    return keyed_normals(lots.key, np.full(len(lots), APPEAL_INDEX, np.int64), (APPEAL_ROW,))[0]
+
+
+def lot_fit(lots: Lots, at: np.ndarray, org: np.ndarray, appeal_sd: float) -> np.ndarray:
+    """How well lot ``at`` fits organisation ``org`` (standard normal; lower: better).
+
+    The organisation's own keyed draw ``z₄`` less the lot's appeal ``a`` (district, service
+    fit: shared by every organisation), scaled so that the fit stays standard normal:
+    ``(z₄ − appeal_sd × a) / √(1 + appeal_sd²)``. ``lot_interest`` thus remains the average
+    chance that a lot interests an organisation, while appealing lots interest many at once.
+    """
+    z = keyed_normals(lots.key[at], org, (INTEREST_ROW,))[0]
+    if appeal_sd <= 0:
+        return z
+    return (z - appeal_sd * lot_appeal(lots)[at]) / np.sqrt(1.0 + appeal_sd**2)
+
+
 def take_bids(mk: Market, lots: Lots, m: int) -> tuple[Bids, list[Team]]:
     """Every candidate decides on every lot of the round at once; bids pay their cost now.
 
@@ -212,9 +278,10 @@ def take_bids(mk: Market, lots: Lots, m: int) -> tuple[Bids, list[Team]]:
     bonded_lot = np.zeros(len(lots), bool)
     if s.procurement.route != "grant" and pb.threshold is not None:
         bonded_lot = lots.value >= pb.threshold
-    at, org = pairs(mk, lots, k, lot_caps(mk, k, cost_o), bonded_lot)
+    at, org = pairs(mk, lots, k, lot_caps(mk, k, cost_o), bonded_lot, m)
     value = lots.value[at]
-    spare, turnover = spare_o[org], turnover_o[org]
+    own = (org == lots.incumbent[at]) & s.procurement.competitions.incumbent_relet   # the incumbent on its re-let
+    spare, turnover = spare_o[org] + np.where(own, lots.freed[at], 0.0), turnover_o[org]
     ok = (spare >= MIN_REACH_SHARE * value) & proc.meets_turnover(turnover, value, s.procurement.admission.min_turnover_multiple)
     collateral = np.zeros(len(at))
     if s.procurement.route != "grant" and pb.threshold is not None:
@@ -225,8 +292,8 @@ def take_bids(mk: Market, lots: Lots, m: int) -> tuple[Bids, list[Team]]:
     ok &= cash - cost - collateral >= floor
     # then interest, drawn only for the pairs that could bid (keyed rows do not depend on who else is drawn)
     w = np.flatnonzero(ok)
-    fit = keyed_normals(lots.key[at[w]], org[w], (INTEREST_ROW,))[0]   # how well the lot fits (lower: better)
-    interested = fit < interest_threshold(beh.lot_interest)
+    fit = lot_fit(lots, at[w], org[w], beh.lot_appeal_sd)               # how well the lot fits (lower: better)
+    interested = (fit < interest_threshold(beh.lot_interest)) | own[w]  # incumbents always consider their re-let
     w, fit = w[interested], fit[interested]
     at, org, keys, value, length = at[w], org[w], lots.key[at[w]], value[w], lots.length[at[w]]
     spare, collateral, cost, cash, floor = spare[w], collateral[w], cost[w], cash[w], floor[w]

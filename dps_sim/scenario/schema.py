@@ -120,6 +120,7 @@ class Competitions(Frozen):
     max_bids_per_round: int = _f(2, "bids", "most lots one organisation bids for in one round (staff time); assumption", ge=1, le=1000)
     rerun_failed: bool = _f(True, "", "a lot with no valid bid is re-run at the next round once, then left unserved")
     retender_on_expiry: bool = _f(False, "", "an ongoing service: a contract that ends is re-let to start the day it ends (otherwise the need ends with the contract)")
+    incumbent_relet: bool = _f(True, "", "the incumbent of an expiring contract always considers its own re-let (no lot-interest draw) and its expiring contract does not count against its capacity for it (DESIGN.md; issue 12); false: it is treated like any other candidate, the rule before issue 12, kept for comparison")
 
 
 class Weights(Frozen):
@@ -149,6 +150,7 @@ class Procurement(Frozen):
     winner_fee_rate: Share = _f(0.0, "share of contract value", "fee charged to winners (allowed only under rules: pa2023)")
     open_tender_extra_pages: int = _f(20, "pages", "open_tender only: selection questions answered with each bid", ge=0, le=1000)
     grant_form_pages: int = _f(4, "pages", "grant only: length of the application form", ge=0, le=1000)
+    exclusion_months: int = _f(36, "months", "a provider whose contract was terminated for poor performance may not bid for any of the commissioner's lots for this long after the termination (PCR 2015 reg 57(8)(g), 57(11): up to three years); 0: no exclusion", ge=0, le=MAX_MONTH)
 
 
 class Payment(Frozen):
@@ -201,7 +203,10 @@ class Budget(Frozen):
 class Behaviour(Frozen):
     """How organisations decide and learn (assumptions: sweep them)."""
 
-    lot_interest: Share = _f(0.18, "share", "chance that a lot fits an eligible organisation's service, plans and timing, so that it considers bidding; 0.18 gives the default market about 2.9 bids per lot with about a fifth single-bid (TED 2012-18: about 3, a quarter single-bid); assumption")
+    lot_appeal_sd: float = _f(0.5, "sd", "spread of lot appeal: a keyed draw per lot (district, service fit) that shifts every organisation's interest in it together, so some lots draw many bids and others one; lot_interest stays the average chance; 0: every lot equally appealing; assumption: sweep it", ge=0, le=10)
+    switch_reach_loss: Share = _f(0.25, "share of reach", "a new provider taking over a service from a different provider delivers this share less reach in its first switch_months (seed 003 F31: the service \"can lose momentum and more importantly service users\"); the size is an assumption: sweep it")
+    switch_months: int = _f(3, "months", "mobilisation months over which a new provider loses switch_reach_loss of its reach; monitoring expects the lower reach; assumption: sweep it", ge=0, le=MAX_MONTH)
+    lot_interest: Share = _f(0.22, "share", "average chance that a lot fits an eligible organisation's service, plans and timing, so that it considers bidding; with lot_appeal_sd 0.5, 0.22 gives the default market about 2.8 bids per lot with about a quarter of lots with a bid single-bid (TED 2012-18: about 3, a quarter single-bid); assumption")
     expected_bidders: float = _f(3.0, "bidders", "competition a provider expects (TED 2012-18: about 3 bids per tender)", gt=0, le=1000)
     contract_value_share: Share = _f(0.15, "share", "share of a contract's total value a provider counts as gain when deciding to bid; assumption")
     margin_mean: float = _f(0.0, "share", "mean price mark-up over delivery cost (negative: below full cost; NPC 2022: two-thirds not paid full cost)", ge=-0.5, le=1)

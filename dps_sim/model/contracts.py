@@ -7,9 +7,10 @@
 * Monitoring (DESIGN.md; seed 003): every ``review_months`` delivered reach and quality are
   compared with the bid; poor performance brings an improvement notice, repeated notices
   termination; a provider losing more than ``handback_loss`` on a contract hands it back.
-* Ends: a month before a contract ends an extension is taken up (if funding is renewed and
-  no notice is open), or an ongoing service is re-let; a failed or terminated contract
-  leaves a service gap until it is re-commissioned (``recommission_months``, about three).
+* Ends: a month before a contract ends a grant is renewed to its holder (the former model),
+  an extension is taken up (if funding is renewed, the budget allows and no notice is open),
+  or an ongoing service is re-let; a failed or terminated contract leaves a service gap
+  until it is re-commissioned (``recommission_months``, about three).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import finance as fin
+from . import procurement as proc
 from .market import Market
 from .budget import schedule
 from .payments import final_account, invoice_month
@@ -111,6 +113,8 @@ def reviews(mk: Market, m: int, day: float) -> None:
     cost = C.reach[live] * C.unit_cost[live] * mk.cost_factor / 12.0
     handback = (revenue <= 0) | ((cost - revenue) / np.maximum(revenue, 1e-9) > s.behaviour.handback_loss)
     poor = ~handback & ((ratio < mon.min_reach_ratio) | (quality < mon.min_quality))
+    if proc.lightly_monitored(s.procurement):
+        poor[:] = False      # the former grants: reviewed for hand-backs, but no improvement notices
     C.notices[live[~handback & ~poor]] = 0
     C.notices[live[poor]] += 1
     for j in np.flatnonzero(handback):
@@ -152,6 +156,13 @@ def contract_ends(mk: Market, m: int, day: float) -> None:
         c = int(c)
         used = int(C.extensions_used[c])
         need = int(C.need[c])
+        if proc.rolls_over(s.procurement) and N.end[need] > m + 1:
+            u = substream(mk.root, "renewals", need, used).random()
+            if u < mk.renewal_p and fund_extension(mk, c, s.contracts.length_months, day):
+                C.end[c] += s.contracts.length_months   # the grant is renewed to its holder for another term
+                C.extensions_used[c] = used + 1
+                mk.log.add("extension", day, provider=int(C.lead[c]), contract=c, value=float(s.contracts.length_months))
+                continue
         if used < len(ext):
             u = substream(mk.root, "renewals", need, used).random()
             if C.notices[c] == 0 and u < s.contracts.extension_probability * mk.renewal_p and fund_extension(

@@ -27,6 +27,21 @@ def has_admission(route: str) -> bool:
     return route in ROUTES_WITH_ADMISSION
 
 
+def known_only(procurement: Procurement) -> bool:
+    """Whether only organisations known to the council (in the market at the start) may apply (the former grants)."""
+    return procurement.route == "grant" and procurement.grant_known_only
+
+
+def rolls_over(procurement: Procurement) -> bool:
+    """Whether a grant is renewed to its holder at its end without competition (the former model)."""
+    return procurement.route == "grant" and procurement.grant_rollover
+
+
+def lightly_monitored(procurement: Procurement) -> bool:
+    """Whether reviews serve no improvement notices (grants under the former model's light monitoring)."""
+    return procurement.route == "grant" and procurement.grant_monitoring == "light"
+
+
 def admission_open(procurement: Procurement, month: int) -> bool:
     """Whether applications are accepted in a month: always on a DPS, at (re)openings on a framework."""
     if procurement.route == "dps":

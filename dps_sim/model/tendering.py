@@ -44,6 +44,8 @@ def round_candidates(mk: Market, k: int, m: int) -> np.ndarray:
     base = (P.status[:k] == ACTIVE) & (mk.tender.excluded_until[:k] <= m)
     if proc.has_admission(mk.s.procurement.route):
         base &= P.admitted[:k]
+    if proc.known_only(mk.s.procurement):
+        base &= P.entry_month[:k] == 0
     return base
 
 

@@ -150,6 +150,9 @@ class Procurement(Frozen):
     winner_fee_rate: Share = _f(0.0, "share of contract value", "fee charged to winners (allowed only under rules: pa2023)")
     open_tender_extra_pages: int = _f(20, "pages", "open_tender only: selection questions answered with each bid", ge=0, le=1000)
     grant_form_pages: int = _f(4, "pages", "grant only: length of the application form", ge=0, le=1000)
+    grant_known_only: bool = _f(True, "", "grant only: grants go to organisations the council knows, those in the market at the start (the former model: seed 003 item 8 ¶3)")
+    grant_rollover: bool = _f(True, "", "grant only: a grant is renewed to the same holder at its end while it is still in the market, without competition (the former model)")
+    grant_monitoring: Literal["light", "full"] = _f("light", "", "grant only: light: reviews serve no improvement notices (seed 003: grants 'tended to have a lack of appropriate monitoring', item 8 ¶3; 'organisations are just left to get on with it', item 7 ¶10); full: monitored like contracts")
     exclusion_months: int = _f(36, "months", "a provider whose contract was terminated for poor performance may not bid for any of the commissioner's lots for this long after the termination (PCR 2015 reg 57(8)(g), 57(11): up to three years); 0: no exclusion", ge=0, le=MAX_MONTH)
 
 

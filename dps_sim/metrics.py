@@ -11,6 +11,7 @@ import numpy as np
 from .model.audit import EVENT_KINDS
 from .model.engine import RunOutput
 from .model.population import ACTIVE, EXIT_CAUSES
+from .model.procurement import exclusion_months
 from .model.stores import END_TERMINATED
 from .scenario.schema import SIZE_BANDS
 
@@ -68,9 +69,10 @@ KPI_DESCRIPTIONS: dict[str, tuple[str, str]] = {
 
 def rewins_while_excluded(out: RunOutput) -> int:
     """Contracts awarded, in the month of award, to a party (lead or member) of a contract terminated less than
-    ``procurement.exclusion_months`` before: recomputed from the contract tables, so it checks the rule."""
+    ``procurement.exclusion_months`` before (within what the rule set allows): recomputed from the contract
+    tables, so it checks the rule."""
     C, Pt = out.contracts, out.parties
-    months = out.scenario.procurement.exclusion_months
+    months = exclusion_months(out.scenario)
     term = np.flatnonzero(C["end_cause"] == END_TERMINATED)
     if months <= 0 or len(term) == 0:
         return 0

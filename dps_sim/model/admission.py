@@ -14,6 +14,8 @@ import numpy as np
 
 from . import finance as fin
 from . import procurement as proc
+from .calendar import working_days_later
+from .finance import MONTH_DAYS
 from .market import Market
 from .population import ACTIVE
 from .streams import item_key, keyed_normals, keyed_uniforms
@@ -69,7 +71,7 @@ def applications(mk: Market, m: int, day: float) -> Applications | None:
     mk.log.add_many("application", submit, provider=apply)
     noise = keyed_normals(key, apply, (2,))[0]
     score = assessed_quality(P.quality[apply], P.skill[apply], noise, s.behaviour)
-    decide = submit + proc.evaluation_days(adm.evaluation_working_days)
+    decide = working_days_later(mk.s.start_date, submit, adm.evaluation_working_days, mk.H * MONTH_DAYS)
     order = np.argsort(decide, kind="stable")
     return Applications(who=apply[order], score=score[order], decide_day=decide[order])
 

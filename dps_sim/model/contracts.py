@@ -142,7 +142,7 @@ def exclude(mk: Market, lead: int, m: int) -> None:
     three years from the event. The ground is not limited to the same service, so the
     exclusion covers every lot of the commissioner (its lead only: the contractor).
     """
-    months = mk.s.procurement.exclusion_months
+    months = proc.exclusion_months(mk.s)
     if months > 0:
         T = mk.tender
         T.excluded_until[lead] = max(int(T.excluded_until[lead]), m + months)
@@ -156,7 +156,7 @@ def contract_ends(mk: Market, m: int, day: float) -> None:
         c = int(c)
         used = int(C.extensions_used[c])
         need = int(C.need[c])
-        if proc.rolls_over(s.procurement) and N.end[need] > m + 1:
+        if N.end[need] > m + 1 and proc.renews_to_holder(s, int(C.notices[c])):
             u = substream(mk.root, "renewals", need, used).random()
             if u < mk.renewal_p and fund_extension(mk, c, s.contracts.length_months, day):
                 C.end[c] += s.contracts.length_months   # the grant is renewed to its holder for another term

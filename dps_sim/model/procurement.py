@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..scenario.schema import Procurement
-
-WORKING_TO_CALENDAR = 7.0 / 5.0
-"""Calendar days per working day."""
+from ..scenario.rules import RULE_SETS, RuleSet
+from ..scenario.schema import Procurement, Scenario
 
 ROUTES_WITH_ADMISSION = ("dps", "framework")
 
@@ -25,6 +23,28 @@ ROUTES_WITH_ADMISSION = ("dps", "framework")
 def has_admission(route: str) -> bool:
     """Whether providers must be admitted before they can bid."""
     return route in ROUTES_WITH_ADMISSION
+
+
+def rule_set(scenario: Scenario) -> RuleSet:
+    """What the scenario's procurement regime permits and requires (scenario/rules.py)."""
+    return RULE_SETS[scenario.rules]
+
+
+def exclusion_months(scenario: Scenario) -> int:
+    """Months a terminated provider is excluded: the scenario's choice, within what its regime allows."""
+    return min(scenario.procurement.exclusion_months, rule_set(scenario).max_exclusion_months)
+
+
+def renews_to_holder(scenario: Scenario, notices: int) -> bool:
+    """Whether a contract ending now goes to its holder again without competition.
+
+    The former model's grants are renewed while the holder lasts; under the NHS provider
+    selection regime (direct award process C) a satisfactory incumbent, one with no open
+    improvement notice, may be awarded its contract again.
+    """
+    if rolls_over(scenario.procurement):
+        return True
+    return rule_set(scenario).direct_award_incumbent and notices == 0
 
 
 def known_only(procurement: Procurement) -> bool:
@@ -49,11 +69,6 @@ def admission_open(procurement: Procurement, month: int) -> bool:
     if procurement.route == "framework":
         return month == 0 or month in procurement.admission.reopen_months
     return False
-
-
-def evaluation_days(working_days: int) -> float:
-    """Calendar days taken to decide an application (PCR 2015 reg 34: 10 working days)."""
-    return working_days * WORKING_TO_CALENDAR
 
 
 def admitted_on_assessment(score: np.ndarray, pass_score: float) -> np.ndarray:

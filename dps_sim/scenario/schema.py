@@ -10,6 +10,7 @@ Money is in pounds sterling (£), time in months unless the name says days.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -275,7 +276,8 @@ class Scenario(Frozen):
     description: str = _f("", "", "what this scenario represents, in plain words", max_length=20_000)
     seed: int = _f(0, "", "root seed of the run (numpy SeedSequence entropy)", ge=0, le=2**64 - 1)
     horizon_months: int = _f(60, "months", "simulated period", ge=1, le=600)
-    rules: Literal["pcr2015", "pa2023", "light_touch"] = _f("pcr2015", "", "timing rule set: PCR 2015, Procurement Act 2023 dynamic markets, or light-touch")
+    rules: Literal["pcr2006", "pcr2015", "pa2023", "light_touch", "psr2023"] = _f("pcr2015", "", "procurement regime: pcr2006 (PCR 2006 Part B services, before February 2015), pcr2015, pa2023 (Procurement Act 2023 dynamic markets), light_touch, psr2023 (NHS Provider Selection Regime, health services); see docs/model.md, Rule sets")
+    start_date: date = _f(date(2015, 4, 1), "date", "calendar date of day 0 of the run: working days skip England's weekends and bank holidays from it")
     market: Market = Field(default_factory=Market)
     procurement: Procurement = Field(default_factory=Procurement)
     contracts: Contracts = Field(default_factory=Contracts)

@@ -177,8 +177,11 @@ def test_a_bidder_terminated_after_the_call_off_is_not_awarded():
 
 
 def test_no_award_falls_within_an_exclusion_and_the_check_would_see_one():
-    """On Kent, rewins_while_excluded is 0; with exclusion off the same check finds re-wins within 36 months."""
-    kent = resolve_policy(load_scenario(SCENARIOS / "kent_youth_dps.yaml"), "baseline")
+    """On Kent, rewins_while_excluded is 0; with exclusion off the same check finds re-wins within 36 months.
+
+    Kent ran under PCR 2006 (no exclusion ground for Part B services), so the rule is tried under PCR 2015.
+    """
+    kent = with_overrides(resolve_policy(load_scenario(SCENARIOS / "kent_youth_dps.yaml"), "baseline"), {"rules": "pcr2015"})
     found = []
     for seed in (1, 2, 3):
         on = simulate(kent, np.random.SeedSequence(seed), "none")

@@ -39,7 +39,8 @@ def _with_policies(path: Path, policies: dict) -> Scenario:
 @pytest.fixture(scope="module")
 def kent():
     sc = _with_policies(SCENARIOS / "kent_youth_dps.yaml",
-                        {"incumbent_rule_off": {"procurement": {"competitions": {"incumbent_relet": False}}}})
+                        {"incumbent_rule_off": {"procurement": {"competitions": {"incumbent_relet": False}}},
+                         "under_pcr2015": {"rules": "pcr2015"}})
     return compare(sc, reps=REPS, seed=SEED, workers=2, events="none").runs
 
 
@@ -64,8 +65,9 @@ def test_the_incumbent_rule_raises_retention_under_common_random_numbers(kent):
 
 
 def test_no_award_to_an_excluded_provider(kent):
-    assert (_pick(kent, "baseline", "terminations") > 0).any()
-    assert (_pick(kent, "baseline", "rewins_while_excluded") == 0).all()
+    """Kent ran under PCR 2006 (Part B services: no exclusion ground), so the rule is checked under PCR 2015."""
+    assert (_pick(kent, "under_pcr2015", "terminations") > 0).any()
+    assert (_pick(kent, "under_pcr2015", "rewins_while_excluded") == 0).all()
 
 
 def test_six_month_contracts_lose_more_users_at_switches_than_three_year_ones():

@@ -193,10 +193,13 @@ def write_manifest(out: Path, manifest: dict[str, Any]) -> None:
 
 
 def claim_files(out: Path, names: list[str]) -> None:
-    """Add files about to be written (e.g. the report's) to the manifest's list; ``settle_files`` prunes it."""
+    """Add files about to be written (e.g. the report's) to the manifest's list; ``settle_files`` prunes it.
+    A file already there that the manifest does not list is a user's own: it is not claimed."""
     manifest = outdir.read_manifest(out)
     if manifest is not None:
-        manifest["files"] = list(dict.fromkeys([*(manifest.get("files") or []), *names]))
+        mine = outdir.owned(manifest)
+        new = [n for n in names if n in mine or not (out / n).exists()]
+        manifest["files"] = list(dict.fromkeys([*(manifest.get("files") or []), *new]))
         _dump_manifest(out, manifest)
 
 

@@ -1,11 +1,16 @@
-"""build_report: charts, report.html and report.pdf from the saved tables of a results folder."""
+"""build_report: charts, report.html and report.pdf from the saved tables of a results folder.
+
+A results folder owns only the files its manifest lists: the report refuses to replace a report file
+the tool did not write, lists what it writes in the manifest, and removes an old chart it did not draw
+this time only if the manifest says the tool wrote it."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from ..experiment.store import atomic_write_text
+from ..experiment.outdir import REPORT_FILES, check_report_target, owned, read_manifest
+from ..experiment.store import atomic_write_text, claim_files, settle_files
 from .content import RenderedChart, ReportContent, compose
 from .charts import ChartFunction
 from .data import ResultsFolder
@@ -58,10 +63,12 @@ def render_charts(data: ResultsFolder, workers: int | None = None) -> list[Rende
         rendered += got if got is not None else draw_and_save(data, share)
     order = {fn.__name__: i for i, fn in enumerate(fns)}
     rendered.sort(key=lambda c: order.get(c.name, len(order)))
-    stale = set(CHART_NAMES) - {c.name for c in rendered}
-    for name in stale:
+    mine = owned(read_manifest(data.folder))
+    stale = sorted(set(CHART_NAMES) - {c.name for c in rendered})
+    for name in stale:  # an earlier build's chart not drawn this time: removed only if the tool wrote it
         for ext in ("png", "svg"):
-            (data.folder / "charts" / f"{name}.{ext}").unlink(missing_ok=True)
+            if f"charts/{name}.{ext}" in mine:
+                (data.folder / "charts" / f"{name}.{ext}").unlink(missing_ok=True)
     return rendered
 
 
@@ -76,9 +83,14 @@ def build_report(folder: str | Path, workers: int | None = None) -> Path:
 
     ``workers``: processes that draw charts (default: the machine's cores, at most four)."""
     folder = Path(folder)
-    content = build_content(folder, workers)
-    html_path = folder / "report.html"
-    atomic_write_text(html_path, render_html(content))
-    with house_style():
-        write_pdf(content, folder / "report.pdf")
+    check_report_target(folder)  # a report file that is a user's own: refused, before anything is drawn
+    claim_files(folder, list(REPORT_FILES))
+    try:
+        content = build_content(folder, workers)
+        html_path = folder / "report.html"
+        atomic_write_text(html_path, render_html(content))
+        with house_style():
+            write_pdf(content, folder / "report.pdf")
+    finally:
+        settle_files(folder)
     return html_path

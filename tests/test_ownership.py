@@ -209,3 +209,43 @@ def test_compare_killed_twice_and_resumed_gives_identical_tables(small_kent: Pat
     assert_kept(planted)
     assert not list(out.rglob("*.zz9.tmp")), "the tool's half-written part was removed"
     assert not list(runs.glob("*__r*.parquet")), "the tool's parts were removed at the end"
+
+
+# --------------------------------------------------------------------------- the explorer, --out and --scheduler
+
+
+def test_explore_never_replaces_a_users_page_and_force_removes_the_tools(tiny_scenario_file: Path, tmp_path: Path,
+                                                                         capsys) -> None:
+    pytest.importorskip("plotly")
+    out = tmp_path / "out"
+    argv = ["run", str(tiny_scenario_file), "--reps", "1", "--out", str(out), "--quiet", "--no-report"]
+    assert main(argv) == 0
+    (out / "explore.html").write_text("my own page")
+    assert main(["explore", str(out)]) == 2 and "explore.html" in capsys.readouterr().err
+    assert (out / "explore.html").read_text() == "my own page"
+    (out / "explore.html").unlink()
+    assert main(["explore", str(out)]) == 0, capsys.readouterr().err
+    assert "explore.html" in json.loads((out / "manifest.json").read_text())["files"]
+    assert main(argv + ["--force"]) == 0
+    assert not (out / "explore.html").exists(), "--force removes the tool's explore.html with its other results"
+
+
+def test_out_below_a_file_is_bad_input(tiny_scenario_file: Path, tmp_path: Path, capsys) -> None:
+    (tmp_path / "existing_file").write_text("x")
+    code = main(["run", str(tiny_scenario_file), "--reps", "1", "--out", str(tmp_path / "existing_file" / "sub"),
+                 "--quiet", "--no-report"])
+    assert code == 2 and "is a file, not a folder" in capsys.readouterr().err
+    assert (tmp_path / "existing_file").read_text() == "x"
+
+
+@pytest.mark.parametrize("address", ["bogus", "tcp://127.0.0.1:1"])
+def test_a_scheduler_that_does_not_answer_is_bad_input_in_seconds(address: str, tiny_scenario_file: Path,
+                                                                  tmp_path: Path, capsys) -> None:
+    """The audit's `--scheduler bogus` or a closed port exited 1 after 30 s with a partial folder."""
+    sweep_file = tmp_path / "grid.yaml"
+    sweep_file.write_text(yaml.safe_dump({"scenario": tiny_scenario_file.name, "method": "grid",
+                                          "parameters": {"market.providers": {"levels": [20, 30]}}}))
+    started = time.perf_counter()
+    code = main(["sweep", str(sweep_file), "--scheduler", address, "--out", str(tmp_path / "out"), "--quiet"])
+    assert code == 2 and "--scheduler" in capsys.readouterr().err
+    assert time.perf_counter() - started < 10 and not (tmp_path / "out").exists()

@@ -32,6 +32,8 @@ CHART_NAMES: tuple[str, ...] = ("kpi_comparison", "providers_over_time", "surviv
 REPORT_FILES: tuple[str, ...] = ("report.html", "report.pdf", *(f"charts/{n}.{e}" for n in CHART_NAMES
                                                                 for e in ("png", "svg")))
 """Files ``dps-sim report`` writes or replaces in a results folder."""
+EXPLORER_FILES: tuple[str, ...] = ("explore.html",)
+"""The file ``dps-sim explore`` writes or replaces in a results folder."""
 COMMON_FILES: tuple[str, ...] = ("manifest.json", "scenario.resolved.yaml")
 COMMAND_FILES: dict[str, tuple[str, ...]] = {
     "run": COMMON_FILES + ("runs.csv", "timeseries.parquet", "events.parquet", "providers.parquet"),
@@ -40,7 +42,7 @@ COMMAND_FILES: dict[str, tuple[str, ...]] = {
     "sweep": COMMON_FILES + ("points.parquet", "sensitivity.csv", "sensitivity.md"),
 }
 """The files each command writes (besides the report's)."""
-KNOWN_FILES: frozenset[str] = frozenset(REPORT_FILES).union(*COMMAND_FILES.values())
+KNOWN_FILES: frozenset[str] = frozenset(REPORT_FILES + EXPLORER_FILES).union(*COMMAND_FILES.values())
 PART_KINDS: tuple[str, ...] = ("runs", "timeseries", "providers", "events", "points")
 _PART = r"(?:[A-Za-z0-9][A-Za-z0-9_-]{0,63}__r\d{6}|p\d{8}r\d{6})\.parquet"
 PART_NAME = re.compile(_PART)
@@ -62,8 +64,8 @@ class Prepared:
 
 
 def files_for(command: str) -> tuple[str, ...]:
-    """Every file a command may write, the report's included."""
-    return COMMAND_FILES[command] + REPORT_FILES
+    """Every file a command may write, the report's and the explorer's included."""
+    return COMMAND_FILES[command] + REPORT_FILES + EXPLORER_FILES
 
 
 def read_manifest(folder: Path) -> dict[str, Any] | None:
@@ -191,8 +193,8 @@ def existing(folder: Path, names: Iterable[str]) -> list[str]:
     return [n for n in names if (folder / n).exists()]
 
 
-def check_report_target(folder: Path) -> None:
-    """Before (re)drawing a report: refuse if a report file there is a user's own."""
+def check_report_target(folder: Path, files: tuple[str, ...] = REPORT_FILES) -> None:
+    """Before (re)drawing a report (or the explorer's ``files``): refuse if one of them there is a user's own."""
     manifest = read_manifest(folder)
     mine = owned(manifest)
-    _refuse_foreign(folder, sorted(f for f in REPORT_FILES if (folder / f).exists() and f not in mine))
+    _refuse_foreign(folder, sorted(f for f in files if (folder / f).exists() and f not in mine))

@@ -211,6 +211,27 @@ def test_compare_killed_twice_and_resumed_gives_identical_tables(small_kent: Pat
     assert not list(runs.glob("*__r*.parquet")), "the tool's parts were removed at the end"
 
 
+def test_resuming_a_finished_compare_runs_nothing(tiny_scenario_file: Path, tmp_path: Path, monkeypatch,
+                                                  capsys) -> None:
+    """As for a finished sweep: `compare --resume` on a finished folder reruns no replication and rewrites
+    no table (the engine is made to fail here, so a rerun would exit 3)."""
+    import dps_sim.experiment.tasks as tasks
+
+    out = tmp_path / "out"
+    argv = ["compare", str(tiny_scenario_file), "--reps", "2", "--workers", "1", "--out", str(out), "--quiet",
+            "--no-report"]
+    assert main(argv) == 0
+    before = {t: ((out / t).read_bytes(), (out / t).stat().st_mtime_ns) for t in TABLES}
+
+    def no_runs(*args):
+        raise AssertionError("a finished compare was run again")
+
+    monkeypatch.setattr(tasks, "simulate", no_runs)
+    assert main(argv + ["--resume"]) == 0, capsys.readouterr().err
+    assert "pay_monthly_in_arrears" in capsys.readouterr().out, "the summary is shown as after a run"
+    assert {t: ((out / t).read_bytes(), (out / t).stat().st_mtime_ns) for t in TABLES} == before
+
+
 # --------------------------------------------------------------------------- the explorer, --out and --scheduler
 
 

@@ -114,6 +114,17 @@ def test_sweep_force_keeps_user_files_and_run_force_replaces_a_sweep(tiny_scenar
     assert main(argv + ["--force"]) == 0, capsys.readouterr().err
     assert_kept(planted)
     assert (out / "sensitivity.md").is_file() and (out / "points.parquet").is_file()
+    # the audit: `sweep --resume` replaced a user's report.html; it is refused, as is a folder with no manifest
+    (out / "report.html").write_text("my report")
+    assert main(argv + ["--resume"]) == 2 and "report.html" in capsys.readouterr().err
+    (out / "report.html").unlink()
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    (theirs / "report.html").write_text("my report")
+    (theirs / "points.parquet").write_bytes(b"my points")
+    assert main(argv[:-4] + ["--out", str(theirs), "--quiet", "--no-report", "--resume"]) == 2
+    assert "no dps-sim manifest" in capsys.readouterr().err
+    assert (theirs / "points.parquet").read_bytes() == b"my points" and len(list(theirs.iterdir())) == 2
     run = ["run", str(tiny_scenario_file), "--reps", "1", "--out", str(out), "--quiet", "--no-report", "--force"]
     assert main(run) == 0, capsys.readouterr().err
     assert_kept(planted)

@@ -87,9 +87,12 @@ def prefix_line(text: bytes, path: str) -> int:
 
 
 def yaml_error_line(text: bytes) -> int | None:
-    """The line where PyYAML itself stops on a syntax error (None if it parses)."""
+    """The line where PyYAML itself stops on a syntax error, or of the first byte that is not UTF-8
+    (None if it parses)."""
     try:
         yaml.safe_load(text.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        return text[:exc.start].count(b"\n") + 1
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         return mark.line + 1 if mark is not None else None

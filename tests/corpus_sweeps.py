@@ -96,7 +96,10 @@ def sweep_cases() -> list[Bad]:
         broken = edit(text)
         assert broken != text, label
         name = f"sweeps/text_{label}.yaml"
+        line = yaml_error_line(broken)
+        if label == "duplicate":  # the second of the two
+            line = [n for n, ln in enumerate(broken.splitlines(), 1) if ln.startswith(b"seed:")][1]
         cases.append(Bad(f"sweep:text_{label}", {"kent_youth_dps.yaml": KENT.read_bytes(), name: broken}, name,
-                         line=yaml_error_line(broken), kind="sweep"))
+                         "seed" if label == "duplicate" else None, line, kind="sweep"))
     return cases
 

@@ -60,6 +60,9 @@ def text_cases() -> list[Bad]:
             edit(lines, k)
             broken = b"\n".join(lines)
             name = f"{stem}__{label}.yaml"
+            if label == "duplicate_top_key":  # PyYAML keeps the last; dps_sim names the second of the two
+                cases.append(Bad(f"{stem}:{label}", {name: broken}, name, "seed", 2, also=("twice",)))
+                continue
             cases.append(Bad(f"{stem}:{label}", {name: broken}, name, line=yaml_error_line(broken) or None))
 
     stem, text, data = files[0]
@@ -84,6 +87,8 @@ def text_cases() -> list[Bad]:
         ("json_array", b'["name", "seed"]\n', 1, ("mapping",)),
     ]
     for label, body, line, also in whole:
+        if line is None and label in ("utf16", "binary_garbage", "gzip_bytes", "truncated_flow"):
+            line = yaml_error_line(body)
         name = f"{stem}__{label}.yaml"
         cases.append(Bad(f"file:{label}", {name: body}, name, line=line, also=also))
     specials: list[tuple[str, File]] = [("folder", ("dir",)), ("fifo", ("fifo",)),

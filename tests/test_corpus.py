@@ -18,10 +18,11 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
-from corpus import Bad, extends_cases, issue_cases, policy_name_cases, structure_cases, value_cases
+from corpus import Bad, dump, extends_cases, issue_cases, policy_name_cases, shipped, structure_cases, value_cases
+from corpus_sweeps import SWEEP, sweep_cases
 from corpus_text import text_cases
-from corpus_sweeps import sweep_cases
 from dps_sim.cli import main
 
 SCENARIO_CASES = (value_cases() + issue_cases() + structure_cases() + policy_name_cases() + extends_cases()
@@ -101,6 +102,19 @@ def test_the_corpus_is_big_and_varied() -> None:
                  "esc", "bel", "extends_etc_shadow", "extends_dev_zero", "policy_name_traversal", "policy_name_nul",
                  "policy_name_300_chars", "policy_name_slash", "samples_2_30", "issue_1e9", "fifo", "over_1_mib"):
         assert kind in ids, kind
+
+
+def test_the_unmutated_files_are_valid(tmp_path: Path, capsys) -> None:
+    """Each mutation alone makes a file bad: the shipped scenarios as the corpus writes them (dumped by
+    PyYAML, or as shipped) and the shipped sweep beside its scenario all validate."""
+    for stem, text, data in shipped():
+        for name, body in ((f"{stem}.yaml", text), (f"{stem}_dumped.yaml", dump(data))):
+            (tmp_path / name).write_bytes(body)
+            assert main(["validate", str(tmp_path / name)]) == 0, capsys.readouterr().err
+    (tmp_path / "sweeps").mkdir()
+    (tmp_path / "sweeps" / "sweep.yaml").write_bytes(dump(yaml.safe_load(SWEEP.read_text(encoding="utf-8"))))
+    assert main(["validate", str(tmp_path / "sweeps" / "sweep.yaml")]) == 0, capsys.readouterr().err
+    assert "valid sweep" in capsys.readouterr().out
 
 
 HEAVY = ["file:billion_laughs", "file:deep_nesting", "file:over_1_mib", "file:fifo", "file:dev_zero",

@@ -241,6 +241,12 @@ def test_resuming_a_finished_compare_runs_nothing(tiny_scenario_file: Path, tmp_
     assert main(argv + ["--resume"]) == 0, capsys.readouterr().err
     assert "pay_monthly_in_arrears" in capsys.readouterr().out, "the summary is shown as after a run"
     assert {t: ((out / t).read_bytes(), (out / t).stat().st_mtime_ns) for t in TABLES} == before
+    # --resume continues the same command only
+    other = [a if a != "2" else "3" for a in argv]
+    assert main(other + ["--resume"]) == 2 and "different compare" in capsys.readouterr().err
+    run = ["run", str(tiny_scenario_file), "--reps", "2", "--out", str(out), "--quiet", "--no-report", "--resume"]
+    assert main(run) == 2 and "not a run" in capsys.readouterr().err
+    assert {t: ((out / t).read_bytes(), (out / t).stat().st_mtime_ns) for t in TABLES} == before
 
 
 # --------------------------------------------------------------------------- the explorer, --out and --scheduler

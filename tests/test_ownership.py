@@ -98,6 +98,44 @@ def test_force_and_resume_keep_a_users_file_in_every_subfolder(tiny_scenario_fil
     assert (out / "report.html").is_file() and (out / "charts" / "kpi_comparison.png").is_file()
 
 
+def test_a_file_changed_after_the_tool_wrote_it_is_the_users(tiny_scenario_file: Path, tmp_path: Path,
+                                                              capsys) -> None:
+    """The manifest records each file's SHA-256: runs.csv edited by hand, or a chart replaced by the
+    user's own, is no longer the tool's, so --force, --resume and report refuse to replace it; a folder
+    copied elsewhere (new times, same content) is still the tool's."""
+    import shutil
+
+    from dps_sim.experiment import outdir
+
+    out = tmp_path / "out"
+    argv = ["run", str(tiny_scenario_file), "--reps", "1", "--out", str(out), "--quiet"]
+    assert main(argv) == 0, capsys.readouterr().err
+    sums = json.loads((out / "manifest.json").read_text())["sha256"]
+    assert {"runs.csv", "report.html", "charts/kpi_comparison.png"} <= set(sums) and "manifest.json" not in sums
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy, copy_function=shutil.copyfile)  # new modification times
+    assert main(["run", str(tiny_scenario_file), "--reps", "1", "--out", str(copy), "--quiet", "--force",
+                 "--seed", "4", "--no-report"]) == 0, capsys.readouterr().err
+    assert not (copy / "report.html").exists(), "the copied folder's files were still the tool's"
+
+    (out / "runs.csv").write_text((out / "runs.csv").read_text() + "my note\n")
+    edited = (out / "runs.csv").read_bytes()
+    for command in (argv + ["--force"], argv + ["--resume"]):
+        assert main(command) == 2, command
+        err = capsys.readouterr().err
+        assert "did not write" in err and "runs.csv" in err
+    assert (out / "runs.csv").read_bytes() == edited
+    (out / "runs.csv").unlink()
+    (out / "charts" / "survival.png").write_bytes(b"my own drawing")
+    assert main(["report", str(out)]) == 2 and "survival.png" in capsys.readouterr().err
+    assert main(argv + ["--force"]) == 2
+    assert (out / "charts" / "survival.png").read_bytes() == b"my own drawing"
+    (out / "charts" / "survival.png").unlink()
+    assert main(argv + ["--force", "--seed", "4", "--no-report"]) == 0, capsys.readouterr().err
+    new = json.loads((out / "manifest.json").read_text())["sha256"]
+    assert new["runs.csv"] == outdir.digest(out / "runs.csv") != sums["runs.csv"]
+
+
 def test_sweep_force_keeps_user_files_and_run_force_replaces_a_sweep(tiny_scenario_file: Path, tmp_path: Path,
                                                                     capsys) -> None:
     """A sweep folder with user files in every subfolder: sweep --force keeps them; run --force over

@@ -18,6 +18,7 @@ manifest's ``files`` entry is used only if it is one of them.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -80,10 +81,32 @@ def read_manifest(folder: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def owned(manifest: dict[str, Any] | None) -> set[str]:
-    """The files a manifest says the tool wrote (only names the tool can write count)."""
+def owned(manifest: dict[str, Any] | None, folder: Path) -> set[str]:
+    """The files in ``folder`` a manifest says the tool wrote (only names the tool can write count), less
+    those changed since: a file whose content no longer has the SHA-256 the manifest recorded is a
+    user's (edited, or replaced by one of theirs)."""
     files = (manifest or {}).get("files")
-    return {f for f in files if isinstance(f, str) and f in KNOWN_FILES} if isinstance(files, list) else set()
+    names = {f for f in files if isinstance(f, str) and f in KNOWN_FILES} if isinstance(files, list) else set()
+    sums = (manifest or {}).get("sha256")
+    if not isinstance(sums, dict):
+        return names
+    return {f for f in names if not isinstance(sums.get(f), str) or digest(folder / f) in (None, sums[f])}
+
+
+def digest(path: Path) -> str | None:
+    """The SHA-256 of a file's content (None if it is not a file)."""
+    if not path.is_file():
+        return None
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def digests(folder: Path, names: Iterable[str]) -> dict[str, str]:
+    """The SHA-256 of each listed file that exists (the manifest, rewritten each time, aside)."""
+    return {n: d for n in names if n != "manifest.json" and (d := digest(folder / n)) is not None}
 
 
 def _check_parents(out: Path) -> None:
@@ -126,7 +149,7 @@ def prepare(out: str | Path, command: str, fingerprint: str, force: bool = False
         out.mkdir(parents=True, exist_ok=True)
         return Prepared(out)
     manifest = read_manifest(out)
-    mine = owned(manifest)
+    mine = owned(manifest, out)
     if resume:
         if manifest is None:
             raise OutputExistsError(f"{out} holds no dps-sim manifest: there is nothing of a {command} to resume "
@@ -196,5 +219,5 @@ def existing(folder: Path, names: Iterable[str]) -> list[str]:
 def check_report_target(folder: Path, files: tuple[str, ...] = REPORT_FILES) -> None:
     """Before (re)drawing a report (or the explorer's ``files``): refuse if one of them there is a user's own."""
     manifest = read_manifest(folder)
-    mine = owned(manifest)
+    mine = owned(manifest, folder)
     _refuse_foreign(folder, sorted(f for f in files if (folder / f).exists() and f not in mine))

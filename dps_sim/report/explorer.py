@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..experiment.outdir import EXPLORER_FILES, check_report_target
-from ..experiment.store import atomic_write_text, claim_files, settle_files
+from ..experiment.outdir import EXPLORER_FILES
+from ..experiment.store import atomic_write_text, writing
 from ..metrics import EXTRA_KPIS, KPI_NAMES
 from .data import BASELINE, ResultsFolder
 from .figdata import (KpiIntervals, binned_medians, is_categorical, kpi_intervals, levels, metric_band,
@@ -42,13 +42,9 @@ def build_explorer(folder: str | Path) -> Path:
     from .explorer_page import render_page
 
     data = ResultsFolder.open(folder)
-    check_report_target(data.folder, EXPLORER_FILES)  # a user's own explore.html is never replaced
-    claim_files(data.folder, list(EXPLORER_FILES))
     path = data.folder / "explore.html"
-    try:
+    with writing(data.folder, EXPLORER_FILES):  # a user's own explore.html is never replaced
         atomic_write_text(path, render_page(explorer_payload(data), get_plotlyjs()))
-    finally:
-        settle_files(data.folder)
     return path
 
 

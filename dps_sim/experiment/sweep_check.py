@@ -14,6 +14,8 @@ from pydantic import BaseModel, ValidationError
 from .. import metrics
 from ..scenario import BASELINE, Problem, Scenario, ScenarioError, load_scenario, read_yaml, resolve_policy
 from ..scenario.loading import Where, _line_for, policy_names, problems_from, with_overrides
+from ..scenario.names import excerpt
+from ..scenario.yamlfile import check_kind, check_suffix
 from .sampling import Parameter, point_count
 from .sweep_plan import concrete_overrides, did_you_mean, lookup, point_overrides
 from .sweep_spec import ALL_KPIS, MAX_RUNS, NOT_PARAMETERS, SWEEP_KEYS, ParameterSpec, SweepFile, SweepSpec
@@ -24,6 +26,7 @@ def load_sweep(path: str | Path, overrides: dict[str, Any] | None = None) -> Swe
     ``overrides`` (``--set``) are set on its base scenario before the policy."""
     path = Path(path)
     data, where = read_yaml(path)
+    check_kind(data, str(path), SWEEP_KEYS, "sweep")
     return parse_sweep(data, str(path), where, path.parent, overrides)
 
 
@@ -43,13 +46,16 @@ def parse_sweep(data: dict[str, Any], file: str = "<sweep>", where: Where | None
         problems.append(Problem(line[0] if line else file, path, line[1] if line else None, message))
 
     scenario_file = Path(base_dir) / raw.scenario
+    at = _line_for("scenario", where, "") or (file, None)
+    check_suffix(scenario_file, at[0], "scenario", at[1])
     if not scenario_file.is_file():
-        add("scenario", f"scenario file '{raw.scenario}' not found (looked in {scenario_file.parent})")
+        add("scenario", f"scenario file {excerpt(raw.scenario)} not found (looked in "
+                        f"{excerpt(str(scenario_file.parent), 120)})")
         raise ScenarioError(problems)
     scenario = load_scenario(scenario_file, overrides)  # its own errors name its own file and lines (or the --set)
     policy = raw.policy or BASELINE
     if policy not in policy_names(scenario):
-        add("policy", f"unknown policy '{policy}'; the scenario has: {', '.join(policy_names(scenario))}")
+        add("policy", f"unknown policy {excerpt(policy)}; the scenario has: {', '.join(policy_names(scenario))}")
         raise ScenarioError(problems)
     base = resolve_policy(scenario, policy)
     dump = base.model_dump(mode="python")

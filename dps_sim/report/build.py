@@ -1,11 +1,16 @@
-"""build_report: charts, report.html and report.pdf from the saved tables of a results folder."""
+"""build_report: charts, report.html and report.pdf from the saved tables of a results folder.
+
+A results folder owns only the files its manifest lists (with their SHA-256): the report refuses to
+replace a report file the tool did not write, lists what it writes in the manifest, and removes an
+old chart it did not draw this time only if the manifest says the tool wrote it."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from ..experiment.store import atomic_write_text
+from ..experiment.outdir import check_report_target, owned, read_manifest
+from ..experiment.store import atomic_write_text, writing
 from .content import RenderedChart, ReportContent, compose
 from .charts import ChartFunction
 from .data import ResultsFolder
@@ -50,18 +55,21 @@ def render_charts(data: ResultsFolder, workers: int | None = None) -> list[Rende
     """Draw and save every chart whose tables are present, in report order, sharing the work with
     helper processes; charts a failed helper should have drawn are drawn here instead."""
     fns = list(chart_functions(data))
-    shares = split_work(fns, helpers(workers) if len(fns) > 2 else 0)
-    procs = [start_helper(data.folder, [fn.__name__ for fn in share]) for share in shares[1:]]
-    rendered = draw_and_save(data, shares[0])
-    for proc, share in zip(procs, shares[1:]):
-        got = helper_results(proc, data.folder)
-        rendered += got if got is not None else draw_and_save(data, share)
-    order = {fn.__name__: i for i, fn in enumerate(fns)}
-    rendered.sort(key=lambda c: order.get(c.name, len(order)))
-    stale = set(CHART_NAMES) - {c.name for c in rendered}
-    for name in stale:
-        for ext in ("png", "svg"):
-            (data.folder / "charts" / f"{name}.{ext}").unlink(missing_ok=True)
+    with writing(data.folder, [f"charts/{fn.__name__}.{ext}" for fn in fns for ext in ("png", "svg")]):
+        shares = split_work(fns, helpers(workers) if len(fns) > 2 else 0)
+        procs = [start_helper(data.folder, [fn.__name__ for fn in share]) for share in shares[1:]]
+        rendered = draw_and_save(data, shares[0])
+        for proc, share in zip(procs, shares[1:]):
+            got = helper_results(proc, data.folder)
+            rendered += got if got is not None else draw_and_save(data, share)
+        order = {fn.__name__: i for i, fn in enumerate(fns)}
+        rendered.sort(key=lambda c: order.get(c.name, len(order)))
+        mine = owned(read_manifest(data.folder), data.folder)
+        stale = sorted(set(CHART_NAMES) - {c.name for c in rendered})
+        for name in stale:  # an earlier build's chart not drawn this time: removed only if the tool wrote it
+            for ext in ("png", "svg"):
+                if f"charts/{name}.{ext}" in mine:
+                    (data.folder / "charts" / f"{name}.{ext}").unlink(missing_ok=True)
     return rendered
 
 
@@ -76,9 +84,11 @@ def build_report(folder: str | Path, workers: int | None = None) -> Path:
 
     ``workers``: processes that draw charts (default: the machine's cores, at most four)."""
     folder = Path(folder)
+    check_report_target(folder)  # a report file that is a user's own: refused, before anything is drawn
     content = build_content(folder, workers)
     html_path = folder / "report.html"
-    atomic_write_text(html_path, render_html(content))
-    with house_style():
-        write_pdf(content, folder / "report.pdf")
+    with writing(folder, ["report.html", "report.pdf"]):
+        atomic_write_text(html_path, render_html(content))
+        with house_style():
+            write_pdf(content, folder / "report.pdf")
     return html_path

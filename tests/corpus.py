@@ -141,8 +141,10 @@ def leaves(model: type[BaseModel] = Scenario, prefix: str = "") -> list[tuple[st
 
 
 def shipped() -> list[tuple[str, bytes, dict]]:
-    """(stem, text, data) of every shipped scenario."""
-    return [(p.stem, p.read_bytes(), yaml.safe_load(p.read_text(encoding="utf-8"))) for p in SHIPPED]
+    """(stem, text, data) of every shipped scenario that stands alone (a file that ``extends`` another
+    would be copied without its parent, so its mutations would fail for that reason instead)."""
+    files = [(p.stem, p.read_bytes(), yaml.safe_load(p.read_text(encoding="utf-8"))) for p in SHIPPED]
+    return [f for f in files if "extends" not in f[2]]
 
 
 # --------------------------------------------------------------------------- value mutations

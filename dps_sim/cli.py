@@ -67,6 +67,8 @@ def resume_command(args: argparse.Namespace, out: Path) -> str:
     file = args.sweep if args.command == "sweep" else args.scenario
     words = ["dps-sim", args.command, str(file)]
     for option in ("policy", "policies", "reps", "seed", "events", "workers", "scheduler"):
+        if option == "workers" and getattr(args, "shard", None):
+            continue
         value = getattr(args, option, None)
         if value is not None and option != "events" or (option == "events" and value not in (None, "awards")):
             words += [f"--{option}", ",".join(value) if isinstance(value, list) else str(value)]
@@ -138,14 +140,32 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from .scenario.overrides import parse_sets
 
     spec = load_sweep(args.sweep, parse_sets(args.set or []))
+    if args.shard and not args.out:
+        raise BadInput("--shard needs --out: the folder every shard of the sweep writes into")
+    if args.shard and (args.resume or args.force):
+        raise BadInput("--shard skips the runs already in --out by itself; --resume (after all shards) merges "
+                       "them, --force is not for shards")
     out = _out_for(args, "sweep", args.sweep.stem)
     if args.scheduler:
+        from .experiment.executors import DASK_MISSING, dask_available
+
+        if not dask_available():
+            raise BadInput(f"--scheduler: {DASK_MISSING}")
         problem = check_scheduler(args.scheduler)
         if problem:
             raise BadInput(f"--scheduler {problem}")
     with _resumable(args, out), progress_bar(f"sweep {args.sweep.stem}", not args.quiet) as cb:
         res = sweep(spec, workers=args.workers, scheduler=args.scheduler, resume=args.resume, out=out,
-                    force=args.force, progress=cb)
+                    force=args.force, progress=cb, shard=args.shard)
+    for loss in res.manifest.get("lost_chunks_retried") or []:
+        print(f"a worker was lost ({loss['error'][:120]}); {loss['runs_rerun']} runs were run again "
+              "(recorded in the manifest)", file=sys.stderr)
+    if args.shard:
+        i, n = args.shard
+        print(f"shard {i}/{n}: {res.manifest['runs_this_call']} runs this call; {res.manifest['runs_in_folder']} of "
+              f"{res.manifest['runs_expected']} runs of the sweep are in {res.out}. When every shard has finished, "
+              f"merge them with:\n  {resume_command(args, res.out)}")
+        return EXIT_OK
     if not args.no_report:
         _report(res.out)
     failed = res.points[res.points["error"] != ""]
@@ -165,6 +185,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         spec = load_sweep(args.file, parse_sets(args.set or []))
         size = spec.base.size()
         print(f"{args.file}: valid sweep ({spec.method}, {spec.run_count():,} runs: {spec.point_count():,} points x "
+              f"{(str(spec.policy_count) + ' policies x ') if spec.policies else ''}"
               f"{spec.replications} replications, over {len(spec.parameters)} parameters); each run "
               f"{size.describe().replace(' per replication', '')} (at the base values), "
               f"so about {human_bytes(size.bytes)} per worker")

@@ -35,6 +35,18 @@ def _names(text: str) -> list[str]:
     return names
 
 
+def _shard(text: str) -> tuple[int, int]:
+    """``I/N``: shard I (0 to N-1) of N."""
+    index, slash, count = text.partition("/")
+    try:
+        i, n = int(index), int(count)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected I/N such as 0/4, got {text!r}") from None
+    if not slash or n < 1 or not 0 <= i < n:
+        raise argparse.ArgumentTypeError(f"expected I/N with 0 <= I < N, such as 0/4; got {text!r}")
+    return i, n
+
+
 def _set(text: str) -> str:
     """A ``--set`` argument's form (KEY.PATH=VALUE); its key and value are checked against the scenario later."""
     if "=" not in text or not text.partition("=")[0].strip():
@@ -86,7 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--workers", type=_positive, default=None, help="worker processes (default: all cores)")
     s.add_argument("--scheduler", default=None, help="'local' for a Dask LocalCluster, or a scheduler address tcp://host:port")
     _what_if(s)
-    s.add_argument("--resume", action="store_true", help="run only what is missing in --out")
+    s.add_argument("--resume", action="store_true", help="run only what is missing in --out (after shards: merge them)")
+    s.add_argument("--shard", type=_shard, default=None, metavar="I/N",
+                   help="run only share I of N of the points into --out (shared by the shards; for job arrays); "
+                        "then --resume merges them")
     s.add_argument("--out", default=None)
     s.add_argument("--force", action="store_true", help="replace the results dps-sim wrote in --out")
     s.add_argument("--no-report", action="store_true")

@@ -37,7 +37,8 @@ COMMAND_FILES: dict[str, tuple[str, ...]] = {
     "run": COMMON_FILES + ("runs.csv", "timeseries.parquet", "events.parquet", "providers.parquet"),
     "compare": COMMON_FILES + ("runs.csv", "summary.csv", "timeseries.parquet", "events.parquet",
                                "providers.parquet"),
-    "sweep": COMMON_FILES + ("points.parquet", "sensitivity.csv", "sensitivity.md"),
+    "sweep": COMMON_FILES + ("points.parquet", "sensitivity.csv", "sensitivity.md", "differences.parquet",
+                             "robustness.csv", "discovery.csv", "discovery_trajectory.csv"),
 }
 """The files each command writes (besides the report's)."""
 KNOWN_FILES: frozenset[str] = frozenset(REPORT_FILES).union(*COMMAND_FILES.values())

@@ -173,6 +173,32 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return _failures(failed["error"], len(res.points), "runs", "points.parquet")
 
 
+def cmd_discover(args: argparse.Namespace) -> int:
+    from .experiment.discovery import DiscoveryError, discover
+
+    if not (args.results / "manifest.json").is_file():
+        raise BadInput(f"{args.results}: not a results folder (no manifest.json)")
+    if not 0 < args.peel < 0.5 or not 0 < args.min_mass < 1 or (args.density is not None and not 0 < args.density <= 1):
+        raise BadInput("--peel must be between 0 and 0.5, --min-mass and --density between 0 and 1")
+    try:
+        res = discover(args.results, args.kpi, args.where, policy=args.policy, method=args.method, alpha=args.peel,
+                       min_mass=args.min_mass, density=args.density)
+    except DiscoveryError as exc:
+        raise BadInput(str(exc)) from None
+    r = res.record
+    print(f"{r['futures_where_it_holds']} of {r['futures']} futures meet {args.where!r} for {args.kpi}"
+          + (f" ({r['policy']} against the baseline)" if r.get("policy") else "") + ".")
+    print(f"PRIM box (step {r['prim_step']} of the peeling trajectory): {r['prim_box']}\n"
+          f"  coverage {r['prim_coverage']:.2f}, density {r['prim_density']:.2f}, mass {r['prim_mass']:.2f}")
+    for _, b in res.boxes[res.boxes["method"] == "cart"].drop_duplicates("box").iterrows():
+        print(f"CART box {b['box']}: {b['description']}\n  coverage {b['coverage']:.2f}, density {b['density']:.2f}, "
+              f"mass {b['mass']:.2f}")
+    if not args.no_report:
+        _report(args.results)
+    print(f"tables written to {args.results / 'discovery.csv'} and discovery_trajectory.csv")
+    return EXIT_OK
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from .scenario import policy_names, read_yaml
     from .scenario.size import human_bytes
@@ -297,7 +323,7 @@ def _print_summary(res) -> None:
 
 
 COMMANDS = {"run": cmd_run, "compare": cmd_compare, "sweep": cmd_sweep, "validate": cmd_validate,
-            "report": cmd_report, "schema": cmd_schema}
+            "report": cmd_report, "schema": cmd_schema, "discover": cmd_discover}
 COMMANDS["explore"] = cmd_explore
 
 

@@ -111,6 +111,21 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("file", type=Path)
     _what_if(v)
 
+    d = sub.add_parser("discover", help="scenario discovery: the futures of a sweep in which a condition holds (PRIM, CART)")
+    d.add_argument("results", type=Path, help="a finished sweep folder")
+    d.add_argument("--kpi", required=True, help="the KPI the condition is about")
+    d.add_argument("--policy", default=None, help="policies sweeps: the policy compared with the baseline "
+                                                  "(default: the first after it)")
+    d.add_argument("--where", required=True, help="condition on diff (policy minus baseline), value (the policy's "
+                                                  "result, also by the KPI's name) or baseline, e.g. \"diff > 0\"")
+    d.add_argument("--method", choices=("auto", "prim", "cart", "both"), default="auto",
+                   help="auto (default): PRIM, and CART too if scikit-learn is installed")
+    d.add_argument("--peel", type=float, default=0.05, help="PRIM: share of the futures peeled at each step (default 0.05)")
+    d.add_argument("--min-mass", type=float, default=0.05, help="smallest box, as a share of the futures (default 0.05)")
+    d.add_argument("--density", type=float, default=None, help="PRIM: report the first box reaching this density "
+                                                               "(default: the box of largest coverage x density)")
+    d.add_argument("--no-report", action="store_true", help="do not redraw the report")
+
     rp = sub.add_parser("report", help="redraw charts and report from saved results")
     rp.add_argument("results", type=Path)
     ex = sub.add_parser("explore", help="write explore.html, an interactive page over saved results")

@@ -200,6 +200,13 @@ def claim_files(out: Path, names: list[str]) -> None:
         _dump_manifest(out, manifest)
 
 
+def update_manifest(out: Path, **keys: Any) -> None:
+    """Set top-level keys of a folder's manifest (e.g. the ``discovery`` record of ``dps-sim discover``)."""
+    manifest = outdir.read_manifest(out)
+    if manifest is not None:
+        _dump_manifest(out, {**manifest, **keys})
+
+
 def settle_files(out: Path) -> None:
     """Keep in the manifest's list only the files that exist."""
     manifest = outdir.read_manifest(out)

@@ -26,14 +26,14 @@ SHIPPED = ROOT / "scenarios" / "sweeps" / "kent_robustness.yaml"
 
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory) -> Path:
-    """A small Kent (18 months, 50 organisations) and a policies sweep over two parameters."""
+    """A small Kent (18 months, 50 organisations) and a policies sweep of 12 futures over two parameters."""
     d = tmp_path_factory.mktemp("robust")
     data = yaml.safe_load(KENT.read_text())
     data["horizon_months"] = 18
     data["market"]["providers"] = 50
     (d / "small.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
     (d / "pf.yaml").write_text(yaml.safe_dump({
-        "scenario": "small.yaml", "method": "lhs", "samples": 6, "replications": 2, "seed": 5,
+        "scenario": "small.yaml", "method": "lhs", "samples": 12, "replications": 2, "seed": 5,
         "common_random_numbers": False,
         "policies": ["pay_monthly_in_arrears", "bid_writing_support"],
         "parameters": {"contracts.payment.late_days_mean": {"low": 0, "high": 60},
@@ -51,7 +51,7 @@ def reference(workdir):
 
 def test_every_future_runs_every_policy_with_shared_seeds(workdir, reference):
     pts = reference.points
-    assert len(pts) == 6 * 3 * 2 and set(pts["policy"]) == {"baseline", "pay_monthly_in_arrears",
+    assert len(pts) == 12 * 3 * 2 and set(pts["policy"]) == {"baseline", "pay_monthly_in_arrears",
                                                              "bid_writing_support"}
     assert list(pts["policy"].iloc[:6]) == ["baseline"] * 2 + ["pay_monthly_in_arrears"] * 2 + ["bid_writing_support"] * 2
     spec = load_sweep(workdir / "pf.yaml")
@@ -77,7 +77,7 @@ def test_differences_and_robustness_tables(workdir, reference):
     out = workdir / "reference"
     diffs = pd.read_parquet(out / "differences.parquet")
     pts = reference.points.set_index(["point", "policy", "replication"])
-    assert len(diffs) == 6 * 2 * 2
+    assert len(diffs) == 12 * 2 * 2
     row = diffs.iloc[5]
     expect = (pts.loc[(row["point"], row["policy"], row["replication"]), "service_users_reached"]
               - pts.loc[(row["point"], "baseline", row["replication"]), "service_users_reached"])
@@ -174,3 +174,18 @@ def test_shipped_robustness_sweep_is_valid_and_large_enough():
                              "bid_writing_support")
     assert {"insolvencies_small", "service_users_reached"} <= set(spec.kpis)
     assert len(spec.parameters) == 4
+
+
+def test_report_answers_which_policy_is_most_robust(workdir, reference):
+    out = workdir / "reference"
+    assert main(["discover", str(out), "--kpi", "insolvencies_small", "--policy", "pay_monthly_in_arrears",
+                 "--where", "diff > 0", "--method", "prim", "--no-report"]) == 0
+    assert main(["report", str(out)]) == 0
+    html = (out / "report.html").read_text()
+    assert "policies across uncertain futures" in html and "the most robust policy is" in html
+    assert "Robustness for small-provider insolvencies" in html and "Worst-case regret" in html
+    assert "Scenario discovery" in html and "coverage" in html
+    for name in ("robustness_differences", "discovery", "sensitivity"):
+        assert (out / "charts" / f"{name}.png").stat().st_size > 10_000
+    manifest = yaml.safe_load((out / "manifest.json").read_text())
+    assert {"robustness.csv", "differences.parquet", "discovery.csv", "charts/discovery.png"} <= set(manifest["files"])

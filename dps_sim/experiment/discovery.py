@@ -10,7 +10,7 @@ future has, for the KPI K,
 and for a one-policy sweep only ``value`` (and K). ``where`` is a condition on these, such as
 ``diff > 0`` or ``value >= 10 and diff > 2``: comparisons, and/or/not, numbers and these names only.
 Writes ``discovery_trajectory.csv`` (PRIM's peeling trajectory), ``discovery.csv`` (the chosen PRIM
-box and the CART boxes, one row per box and restricted parameter) and a ``discovery`` record in
+box, with restrictions whose removal lowers its density by at most 0.05 dropped, and the CART boxes, one row per box and restricted parameter) and a ``discovery`` record in
 the manifest; the report then shows a section and the chart ``charts/discovery.png``.
 """
 
@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from . import outdir, store
-from .prim import Box, cart_boxes, peel, select
+from .prim import Box, cart_boxes, peel, select, simplify
 
 ALLOWED_NODES = (ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.USub, ast.Compare, ast.Gt,
                  ast.GtE, ast.Lt, ast.LtE, ast.Eq, ast.NotEq, ast.Name, ast.Load, ast.Constant, ast.BinOp, ast.Add,
@@ -150,10 +150,11 @@ def discover(folder: str | Path, kpi: str, where: str, policy: str | None = None
     x = frame[parameters]
     trajectory = peel(x, y, alpha, min_mass)
     chosen = select(trajectory, density)
+    reported = simplify(chosen, x, y)
     traj = pd.DataFrame([{"step": b.step, "coverage": b.coverage, "density": b.density, "mass": b.mass,
                           "restricted": len(b.limits), "box": b.describe(levels), "selected": b is chosen}
                          for b in trajectory])
-    boxes = [("prim", 1, chosen)]
+    boxes = [("prim", 1, reported)]
     cart_used = method in ("cart", "both") or (method == "auto" and _sklearn())
     if cart_used:
         boxes += [("cart", i + 1, b) for i, b in enumerate(cart_boxes(x, y, min_leaf=min_mass))]
@@ -166,15 +167,17 @@ def discover(folder: str | Path, kpi: str, where: str, policy: str | None = None
     table = pd.DataFrame(rows)
     record = {"kpi": kpi, "policy": policy if "diff" in frame else None, "where": where, "futures": int(len(frame)),
               "futures_where_it_holds": int(y.sum()), "peel_alpha": alpha, "min_mass": min_mass,
-              "density_target": density, "prim_box": chosen.describe(levels), "prim_step": chosen.step,
-              "prim_coverage": chosen.coverage, "prim_density": chosen.density, "prim_mass": chosen.mass,
+              "density_target": density, "prim_box": reported.describe(levels), "prim_step": chosen.step,
+              "prim_coverage": reported.coverage, "prim_density": reported.density, "prim_mass": reported.mass,
+              "prim_box_as_peeled": chosen.describe(levels), "restrictions_dropped": sorted(set(chosen.limits)
+                                                                                            - set(reported.limits)),
               "cart": bool(cart_used)}
     if write:
         store.write_csv(folder / TRAJECTORY_FILE, traj)
         store.write_csv(folder / BOXES_FILE, table)
         store.claim_files(folder, [TRAJECTORY_FILE, BOXES_FILE])
         store.update_manifest(folder, discovery=record)
-    return Discovery(traj, table, chosen, len(frame), float(y.mean()), record)
+    return Discovery(traj, table, reported, len(frame), float(y.mean()), record)
 
 
 def _sklearn() -> bool:

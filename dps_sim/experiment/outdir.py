@@ -27,7 +27,8 @@ from typing import Any, Iterable
 from .errors import OutputExistsError
 
 CHART_NAMES: tuple[str, ...] = ("kpi_comparison", "providers_over_time", "survival", "share_value_small",
-                                "bids_per_lot", "service_gap", "reserves_end", "sensitivity", "sweep_scatter")
+                                "bids_per_lot", "service_gap", "reserves_end", "sensitivity", "sweep_scatter",
+                                "robustness_differences", "discovery")
 """Chart stems the report may write (``dps_sim.report.build.CHART_NAMES``; a test keeps the two equal)."""
 REPORT_FILES: tuple[str, ...] = ("report.html", "report.pdf", *(f"charts/{n}.{e}" for n in CHART_NAMES
                                                                 for e in ("png", "svg")))

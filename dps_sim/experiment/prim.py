@@ -105,6 +105,31 @@ def peel(x: pd.DataFrame, y: np.ndarray, alpha: float = 0.05, min_mass: float = 
     return trajectory
 
 
+def simplify(box: Box, x: pd.DataFrame, y: np.ndarray, tolerance: float = 0.05) -> Box:
+    """The box with the restrictions that do not matter dropped: one at a time, the restriction whose
+    removal lowers the density least, while the density stays within ``tolerance`` of the box's own
+    (the peeling often trims a parameter a little on the way without it mattering)."""
+    y = np.asarray(y, dtype=bool)
+    limits = dict(box.limits)
+
+    def inside(lims: dict[str, tuple[float, float]]) -> np.ndarray:
+        keep = np.ones(len(x), dtype=bool)
+        for name, (lo, hi) in lims.items():
+            col = x[name].to_numpy(dtype=float)
+            keep &= (col >= lo) & (col <= hi)
+        return keep
+
+    while len(limits) > 1:
+        trials = {name: _stats(inside({k: v for k, v in limits.items() if k != name}), y) for name in limits}
+        name, (coverage, density, mass) = max(trials.items(), key=lambda kv: (kv[1][1], kv[1][0]))
+        if density < box.density - tolerance:
+            break
+        del limits[name]
+    if limits == box.limits:
+        return box
+    return Box(limits, *_stats(inside(limits), y), step=box.step)
+
+
 def select(trajectory: list[Box], density: float | None = None) -> Box:
     """The box to report: the first reaching ``density`` if given (the most coverage at that density),
     else the one with the largest coverage x density."""

@@ -189,3 +189,23 @@ def test_report_answers_which_policy_is_most_robust(workdir, reference):
         assert (out / "charts" / f"{name}.png").stat().st_size > 10_000
     manifest = yaml.safe_load((out / "manifest.json").read_text())
     assert {"robustness.csv", "differences.parquet", "discovery.csv", "charts/discovery.png"} <= set(manifest["files"])
+
+
+def die_once_dask(payload, tasks):
+    """A Dask task whose worker process dies the first time any worker runs it."""
+    try:
+        os.close(os.open(os.environ["DPS_SIM_TEST_DIE_FLAG"], os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        from dps_sim.experiment.tasks import run_chunk
+
+        return run_chunk(payload, tasks)
+    os._exit(9)
+
+
+def test_lost_dask_worker_is_rescheduled_with_an_identical_table(workdir, reference, tmp_path, monkeypatch):
+    pytest.importorskip("distributed")
+    monkeypatch.setenv("DPS_SIM_TEST_DIE_FLAG", str(tmp_path / "died"))
+    monkeypatch.setattr(executors, "DASK_WORK", die_once_dask)
+    res = sweep(workdir / "pf.yaml", workers=2, scheduler="local", out=tmp_path / "lossy-dask")
+    assert (tmp_path / "died").exists()
+    pd.testing.assert_frame_equal(res.points, reference.points)

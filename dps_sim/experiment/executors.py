@@ -70,6 +70,8 @@ def run_serial(payload: Payload, chunks: list[list[Task]]) -> Iterator[list[Task
 
 POOL_WORK: Callable[[list[Task]], list[TaskResult]] = run_chunk_in_worker
 """What a pool worker runs per chunk (a test swaps in a worker that kills itself once)."""
+DASK_WORK: Callable[[Payload, list[Task]], list[TaskResult]] = run_chunk
+"""What a Dask task runs per chunk (a test swaps in one whose worker dies once)."""
 POOL_RESTARTS = 3
 """Most times a sweep restarts a broken process pool before it stops (and says how to resume)."""
 
@@ -149,7 +151,7 @@ def run_dask(payload: Payload, tasks: list[Task], scheduler: str, workers: int) 
     chunks = chunked(tasks, workers)
     try:
         shared = client.scatter(payload, broadcast=True)
-        futures = client.map(run_chunk, [shared] * len(chunks), chunks, pure=False)
+        futures = client.map(DASK_WORK, [shared] * len(chunks), chunks, pure=False)
         for fut in as_completed(futures):
             yield fut.result()
     finally:

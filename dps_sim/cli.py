@@ -62,19 +62,21 @@ def _out_for(args: argparse.Namespace, command: str, name: str) -> Path:
     return Path(args.out) if args.out else default_out(command, safe_stem(name))
 
 
-def resume_command(args: argparse.Namespace, out: Path) -> str:
-    """The command line that resumes this command in ``out``."""
+def resume_command(args: argparse.Namespace, out: Path, merge: bool = False) -> str:
+    """The command line that resumes this command in ``out`` (a shard: the same shard again; ``merge``:
+    the command that merges the shards)."""
     file = args.sweep if args.command == "sweep" else args.scenario
     words = ["dps-sim", args.command, str(file)]
+    shard = getattr(args, "shard", None)
     for option in ("policy", "policies", "reps", "seed", "events", "workers", "scheduler"):
-        if option == "workers" and getattr(args, "shard", None):
+        if option == "workers" and merge:
             continue
         value = getattr(args, option, None)
         if value is not None and option != "events" or (option == "events" and value not in (None, "awards")):
             words += [f"--{option}", ",".join(value) if isinstance(value, list) else str(value)]
     for item in getattr(args, "set", None) or []:
         words += ["--set", item]
-    words += ["--out", str(out), "--resume"]
+    words += ["--out", str(out)] + (["--shard", f"{shard[0]}/{shard[1]}"] if shard and not merge else ["--resume"])
     return shlex.join(words)
 
 
@@ -164,7 +166,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         i, n = args.shard
         print(f"shard {i}/{n}: {res.manifest['runs_this_call']} runs this call; {res.manifest['runs_in_folder']} of "
               f"{res.manifest['runs_expected']} runs of the sweep are in {res.out}. When every shard has finished, "
-              f"merge them with:\n  {resume_command(args, res.out)}")
+              f"merge them with:\n  {resume_command(args, res.out, merge=True)}")
         return EXIT_OK
     if not args.no_report:
         _report(res.out)

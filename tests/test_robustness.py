@@ -209,3 +209,13 @@ def test_lost_dask_worker_is_rescheduled_with_an_identical_table(workdir, refere
     res = sweep(workdir / "pf.yaml", workers=2, scheduler="local", out=tmp_path / "lossy-dask")
     assert (tmp_path / "died").exists()
     pd.testing.assert_frame_equal(res.points, reference.points)
+
+
+def test_commands_that_resume_a_shard_or_merge_the_shards():
+    import argparse
+
+    from dps_sim.cli import resume_command
+
+    args = argparse.Namespace(command="sweep", sweep=Path("s.yaml"), shard=(2, 8), workers=4, scheduler=None, set=None)
+    assert resume_command(args, Path("out")) == "dps-sim sweep s.yaml --workers 4 --out out --shard 2/8"
+    assert resume_command(args, Path("out"), merge=True) == "dps-sim sweep s.yaml --out out --resume"

@@ -106,3 +106,23 @@ def test_discover_command_writes_tables_and_manifest(tmp_path, capsys):
     assert main(["discover", str(folder), "--kpi", "insolvencies_small", "--policy", "baseline", "--where", "diff > 0",
                  "--no-report"]) == 2
     assert main(["discover", str(folder), "--kpi", "insolvencies_small", "--where", "diff >"]) == 2
+
+
+def test_peeling_trajectory_matches_the_prim_package():
+    """Cross-check with Project-Platypus PRIM (the maintained port of EMA Workbench's PRIM, in the test extra):
+    the same peel share and minimum mass give the same trajectory, step by step, to within a point or two."""
+    prim_package = pytest.importorskip("prim")
+    import warnings
+
+    x, y = synthetic()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = prim_package.Prim(x, y.astype(float), threshold=0.5, threshold_type=">", peel_alpha=0.05,
+                                   mass_min=0.05).find_box().peeling_trajectory
+    ours = peel(x, y, alpha=0.05, min_mass=0.05)
+    n = min(len(theirs), len(ours))
+    assert n >= 25
+    for i in range(n):
+        assert ours[i].coverage == pytest.approx(theirs["coverage"].iloc[i], abs=0.02)
+        assert ours[i].density == pytest.approx(theirs["density"].iloc[i], abs=0.02)
+        assert ours[i].mass == pytest.approx(theirs["mass"].iloc[i], abs=0.02)

@@ -28,7 +28,8 @@ from typing import Any, Iterable
 from .errors import OutputExistsError
 
 CHART_NAMES: tuple[str, ...] = ("kpi_comparison", "providers_over_time", "survival", "share_value_small",
-                                "bids_per_lot", "service_gap", "reserves_end", "sensitivity", "sweep_scatter")
+                                "bids_per_lot", "service_gap", "reserves_end", "sensitivity", "sweep_scatter",
+                                "robustness_differences", "discovery")
 """Chart stems the report may write (``dps_sim.report.build.CHART_NAMES``; a test keeps the two equal)."""
 REPORT_FILES: tuple[str, ...] = ("report.html", "report.pdf", *(f"charts/{n}.{e}" for n in CHART_NAMES
                                                                 for e in ("png", "svg")))
@@ -40,7 +41,8 @@ COMMAND_FILES: dict[str, tuple[str, ...]] = {
     "run": COMMON_FILES + ("runs.csv", "timeseries.parquet", "events.parquet", "providers.parquet"),
     "compare": COMMON_FILES + ("runs.csv", "summary.csv", "timeseries.parquet", "events.parquet",
                                "providers.parquet"),
-    "sweep": COMMON_FILES + ("points.parquet", "sensitivity.csv", "sensitivity.md"),
+    "sweep": COMMON_FILES + ("points.parquet", "sensitivity.csv", "sensitivity.md", "differences.parquet",
+                             "robustness.csv", "discovery.csv", "discovery_trajectory.csv"),
 }
 """The files each command writes (besides the report's)."""
 KNOWN_FILES: frozenset[str] = frozenset(REPORT_FILES + EXPLORER_FILES).union(*COMMAND_FILES.values())

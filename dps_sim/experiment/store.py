@@ -221,6 +221,13 @@ def writing(out: Path, names: Iterable[str]) -> Iterator[None]:
         settle_files(out)
 
 
+def update_manifest(out: Path, **keys: Any) -> None:
+    """Set top-level keys of a folder's manifest (e.g. the ``discovery`` record of ``dps-sim discover``)."""
+    manifest = outdir.read_manifest(out)
+    if manifest is not None:
+        _dump_manifest(out, {**manifest, **keys})
+
+
 def settle_files(out: Path) -> None:
     """Keep in the manifest's list only the files that exist, and record the SHA-256 of those just claimed."""
     manifest = outdir.read_manifest(out)

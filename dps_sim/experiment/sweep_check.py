@@ -89,6 +89,12 @@ def parse_sweep(data: dict[str, Any], file: str = "<sweep>", where: Where | None
             add(f"kpis.{i}", f"unknown KPI {k!r}{did_you_mean(k, ALL_KPIS, metrics.KPI_NAMES, 'known KPIs')}")
         elif k in raw.kpis[:i]:
             add(f"kpis.{i}", f"KPI {k!r} is listed twice")
+    policies = _policies(add, raw, data, scenario, list(parameters))
+    for k in raw.satisficing:
+        if k not in ALL_KPIS:
+            add(f"satisficing.{k}", f"unknown KPI {k!r}{did_you_mean(k, ALL_KPIS, metrics.KPI_NAMES, 'known KPIs')}")
+        elif not policies:
+            add(f"satisficing.{k}", "satisficing thresholds need policies: (a policies x futures sweep)")
     if problems:
         raise ScenarioError(problems)
     assert samples is not None
@@ -96,7 +102,36 @@ def parse_sweep(data: dict[str, Any], file: str = "<sweep>", where: Where | None
                      policy=policy, method=raw.method, samples=samples, replications=raw.replications,
                      seed=raw.seed if raw.seed is not None else int(scenario.seed), parameters=parameters,
                      kpis=tuple(raw.kpis), common_random_numbers=raw.common_random_numbers,
-                     description=raw.description)
+                     description=raw.description, policies=policies, satisficing=dict(raw.satisficing))
+
+
+def _policies(add: Callable[[str, str], None], raw: SweepFile, data: dict[str, Any], scenario: Scenario,
+              swept: list[str]) -> tuple[str, ...]:
+    """The policies of a policies x futures sweep, baseline first (it is added if not listed); none
+    may set a swept parameter (the sweep's value would replace the policy's)."""
+    if raw.policies is None:
+        return ()
+    names = policy_names(scenario)
+    if "policy" in data and (raw.policy or BASELINE) != BASELINE:
+        add("policy", "give policy: or policies:, not both (a policies sweep compares each with the baseline)")
+        return ()
+    listed = names if raw.policies == "all" else list(raw.policies)
+    for i, name in enumerate(listed):
+        if name not in names:
+            add(f"policies.{i}", f"unknown policy {name!r}{did_you_mean(name, names, names, 'the scenario has')}")
+        elif name in listed[:i]:
+            add(f"policies.{i}", f"policy {name!r} is listed twice")
+    chosen = [BASELINE] + [n for n in dict.fromkeys(listed) if n != BASELINE and n in names]
+    if len(chosen) < 2:
+        add("policies", "a policies sweep needs at least one policy besides the baseline")
+    base = scenario.model_dump(mode="json")
+    for name in chosen[1:]:
+        overlay = resolve_policy(scenario, name).model_dump(mode="json")
+        for dotted in swept:
+            if lookup(base, dotted) != lookup(overlay, dotted):
+                add(f"parameters.{dotted}", f"policy {name!r} sets '{dotted}': sweeping it would undo the policy; "
+                                            "sweep another parameter or leave the policy out")
+    return tuple(chosen)
 
 
 def _with_hint(problem: Problem) -> Problem:

@@ -1,5 +1,6 @@
-"""Issue 14: a pool worker lost under `compare`, or Ctrl-C, exits 1 and prints the exact command that
-resumes; that command, typed as printed, finishes the job with the tables of an uninterrupted run."""
+"""Issue 14: Ctrl-C under `compare` exits 1 and prints the exact command that resumes; that command, typed
+as printed, finishes the job with the tables of an uninterrupted run. A lost pool worker is replaced
+(issue 16) and the run ends with the same tables."""
 
 from __future__ import annotations
 
@@ -65,19 +66,22 @@ def _resume(err: str, out: Path, reference: Path) -> None:
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc (Linux)")
-def test_a_lost_pool_worker_exits_1_with_the_command_that_resumes(small_kent: Path, reference: Path,
-                                                                 tmp_path: Path) -> None:
+def test_a_lost_pool_worker_is_replaced_and_the_tables_are_those_of_an_uninterrupted_run(
+        small_kent: Path, reference: Path, tmp_path: Path) -> None:
+    """A worker killed under the pool: its chunks are run again on a new pool (issue 16), so compare ends
+    normally with the tables of an uninterrupted run; if the pool kept breaking it would exit 1 with the
+    resume command (executors.POOL_RESTARTS)."""
     out = tmp_path / "out"
     proc = _compare(small_kent, out, workers=2)
     _wait_for_parts(proc, out)
     workers = [k for k in children(proc.pid) if "spawn_main" in Path(f"/proc/{k}/cmdline").read_text()]
     assert workers and proc.poll() is None, "the pool's workers are running"
     os.kill(workers[0], signal.SIGKILL)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 1, err
-    assert "a worker process stopped unexpectedly" in err and "finished replications are kept" in err
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
     assert "Traceback" not in err
-    _resume(err, out, reference)
+    for table in TABLES:
+        assert (out / table).read_bytes() == (reference / table).read_bytes(), f"{table} differs"
 
 
 def test_ctrl_c_exits_1_with_the_command_that_resumes(small_kent: Path, reference: Path, tmp_path: Path) -> None:

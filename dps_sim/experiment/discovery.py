@@ -173,9 +173,9 @@ def discover(folder: str | Path, kpi: str, where: str, policy: str | None = None
                                                                                             - set(reported.limits)),
               "cart": bool(cart_used)}
     if write:
-        store.write_csv(folder / TRAJECTORY_FILE, traj)
-        store.write_csv(folder / BOXES_FILE, table)
-        store.claim_files(folder, [TRAJECTORY_FILE, BOXES_FILE])
+        with store.writing(folder, [TRAJECTORY_FILE, BOXES_FILE]):  # claimed before, their SHA-256 after
+            store.write_csv(folder / TRAJECTORY_FILE, traj)
+            store.write_csv(folder / BOXES_FILE, table)
         store.update_manifest(folder, discovery=record)
     return Discovery(traj, table, reported, len(frame), float(y.mean()), record)
 

@@ -47,10 +47,11 @@ COMMAND_FILES: dict[str, tuple[str, ...]] = {
 """The files each command writes (besides the report's)."""
 KNOWN_FILES: frozenset[str] = frozenset(REPORT_FILES + EXPLORER_FILES).union(*COMMAND_FILES.values())
 PART_KINDS: tuple[str, ...] = ("runs", "timeseries", "providers", "events", "points")
-_PART = r"(?:[A-Za-z0-9][A-Za-z0-9_-]{0,63}__r\d{6}|p\d{8}r\d{6})\.parquet"
+_PART = r"(?:[A-Za-z0-9][A-Za-z0-9_-]{0,63}__r\d{6}|p\d{8}(?:i\d{3})?r\d{6})\.parquet"
 PART_NAME = re.compile(_PART)
 """The names of the tool's parts: ``<policy>__r<replication>.parquet`` (run, compare) or
-``p<point>r<replication>.parquet`` (sweep); any other file under ``.parts/`` is left alone."""
+``p<point>r<replication>.parquet`` (sweep), ``p<point>i<policy>r<replication>.parquet`` (a sweep of
+policies across futures); any other file under ``.parts/`` is left alone."""
 TEMP_NAME = re.compile(rf"\.{_PART}\.[A-Za-z0-9_]+\.tmp")
 """What :func:`dps_sim.experiment.store.atomic_write_bytes` leaves of a part when killed mid-write."""
 MANIFEST_LIMIT = 64 << 20

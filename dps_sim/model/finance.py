@@ -79,6 +79,32 @@ def bond_premium_monthly(bond: np.ndarray, premium_rate: float) -> np.ndarray:
     return np.asarray(bond) * premium_rate / 12.0
 
 
+def bond_costs(bond: np.ndarray, premium_rate: float, fee: float, months: np.ndarray) -> np.ndarray:
+    """£ a bond costs its holder over a contract: the arrangement fee plus the premium for ``months`` (0 without a bond)."""
+    bond = np.asarray(bond, dtype=float)
+    return np.where(bond > 0, fee + bond * premium_rate * np.asarray(months) / 12.0, 0.0)
+
+
+def bond_price_load(bond: np.ndarray, annual_value: np.ndarray, premium_rate: float, fee: float,
+                    months: np.ndarray) -> np.ndarray:
+    """Share by which a bidder marks its unit cost up to recover the bond's costs: a year's premium plus
+    the arrangement fee spread over the contract's years, over the lot's annual value."""
+    months = np.maximum(np.asarray(months, dtype=float), 1.0)
+    yearly = bond_costs(bond, premium_rate, fee, months) * 12.0 / months
+    return yearly / np.maximum(np.asarray(annual_value, dtype=float), 1.0)
+
+
+def bond_call(bond: float, collateral: float) -> tuple[int, int]:
+    """Pence a called bond pays the council: (from the collateral, the provider's liability for the rest).
+
+    The surety pays the council the whole bond; the collateral is forfeited to it and the
+    uncollateralised part is recovered from the provider under its counter-indemnity (a
+    debt that can deepen an insolvency). The two add up to the bond, to the penny.
+    """
+    total, held = int(to_pence(bond)), int(to_pence(min(collateral, bond)))
+    return held, total - held
+
+
 def average_cash(end_cash: np.ndarray, arrived_late: np.ndarray, spread_flow: np.ndarray) -> np.ndarray:
     """The month's average daily cash: the test of whether an organisation can meet its bills.
 

@@ -151,3 +151,10 @@ def test_micro_organisations_apply_and_win_grants():
                             "competitions": {"lots_per_round": 2, "lot_value": {"median": 8_000, "sigma": 0.3}}}}
     out = simulate(Scenario.model_validate(data), np.random.SeedSequence(3))
     assert out.counters["awards"] > 0
+
+
+def test_the_premium_is_paid_yearly_in_advance():
+    """A year's premium in each contract year's first month (assumption: sureties ask for it in advance)."""
+    from dps_sim.model import finance as fin
+    due = fin.bond_premium_due(np.full(4, 6_000.0), 0.02, np.array([0, 1, 11, 12]))
+    np.testing.assert_allclose(due, [120.0, 0.0, 0.0, 120.0])

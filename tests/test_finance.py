@@ -180,7 +180,7 @@ def test_overdraft_carries_the_gap_at_overdraft_interest():
 
 
 def test_bond_premium_and_collateral():
-    """A bond of 10% of annual value locks £6,000 of cash and costs 2% a year (£10 a month) while live."""
+    """A bond of 10% of annual value locks £6,000 of cash and costs 2% a year (£120, paid a year in advance)."""
     bond = 0.1 * V
     premium = 0.02 * bond / 12
     out = simulate(one_provider("advance", threshold=50_000), np.random.SeedSequence(1))

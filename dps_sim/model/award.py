@@ -205,7 +205,8 @@ def try_award(mk: Market, rnd: Round, i: int, j: int, bond: float, awards: Award
             return False
     collateral = bond * s.contracts.performance_bond.collateral_share
     bond_fee = s.contracts.performance_bond.arrangement_fee if bond > 0 else 0.0
-    if P.in_hand[lead] - collateral - bond_fee < mk.floor(lead):
+    first_premium = bond * s.contracts.performance_bond.premium_rate      # due at the start, a year in advance
+    if P.in_hand[lead] - collateral - bond_fee - first_premium < mk.floor(lead):
         return False
     need, length, lot = int(L.need[i]), int(L.length[i]), int(L.lot[i])
     start = max(int(N.start[need]), awards.first_month)

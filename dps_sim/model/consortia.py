@@ -125,7 +125,7 @@ def consortium_bid(mk: Market, i: int, lots: Lots, pages: float, k: int, bidding
     bond = float(fin.bond_amount(value, pb.threshold, pb.fraction, sup.bond_waiver))
     fee = pb.arrangement_fee if bond > 0 else 0.0
     lead_cost = bid_cost(pages, P.skill[:k], beh)
-    lead_ok &= P.in_hand[:k] - lead_cost - bond * pb.collateral_share - fee >= mk.bid_floor(slice(0, k))
+    lead_ok &= P.in_hand[:k] - lead_cost - bond * (pb.collateral_share + pb.premium_rate) - fee >= mk.bid_floor(slice(0, k))
     leads = np.flatnonzero(lead_ok)
     member_cost = bid_cost(pages * MEMBER_PAGES_SHARE, P.skill[:k], beh)
     can_join = here & room & (P.in_hand[:k] - member_cost >= mk.bid_floor(slice(0, k)))

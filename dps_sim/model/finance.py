@@ -75,8 +75,14 @@ def bond_amount(annual_value: np.ndarray, threshold: float | None, fraction: flo
 
 
 def bond_premium_monthly(bond: np.ndarray, premium_rate: float) -> np.ndarray:
-    """Monthly premium paid to the surety for a bond (a yearly rate of the bond amount)."""
+    """Monthly equivalent of the premium paid to the surety for a bond (a yearly rate of the bond amount)."""
     return np.asarray(bond) * premium_rate / 12.0
+
+
+def bond_premium_due(bond: np.ndarray, premium_rate: float, contract_month: np.ndarray) -> np.ndarray:
+    """Premium due this month: a year's premium in advance in each contract year's first month
+    (assumption: the premium is paid yearly in advance, as sureties usually ask), else nothing."""
+    return np.where(np.asarray(contract_month) % 12 == 0, np.asarray(bond) * premium_rate, 0.0)
 
 
 def bond_costs(bond: np.ndarray, premium_rate: float, fee: float, months: np.ndarray) -> np.ndarray:
@@ -187,7 +193,8 @@ def cash_step(mk: Market, m: int) -> None:
     C = mk.contracts
     live = np.flatnonzero((C.view("status") == LIVE) & (C.view("bond") > 0))
     if len(live):
-        np.add.at(premium, C.lead[live], bond_premium_monthly(C.bond[live], s.contracts.performance_bond.premium_rate))
+        np.add.at(premium, C.lead[live], bond_premium_due(C.bond[live], s.contracts.performance_bond.premium_rate,
+                                                          m - C.start[live]))
     P.cash[:k] += income - spend - premium
     mk.flows["other_income"][:k] += income
     mk.flows["spending"][:k] -= spend

@@ -231,7 +231,7 @@ def lot_caps(mk: Market, k: int, cost: np.ndarray) -> tuple[np.ndarray, np.ndarr
                                              proc.turnover_exempt_below(s.procurement)))
     headroom = P.in_hand[:k] - cost - mk.bid_floor(slice(0, k))
     cap = np.where(headroom >= 0, cap, -np.inf) * (1 + SLACK)
-    per_value = pb.fraction * pb.collateral_share
+    per_value = pb.fraction * (pb.collateral_share + pb.premium_rate)
     if per_value <= 0:
         return cap, cap
     bond_cap = np.minimum(cap, np.maximum(headroom, 0) / per_value * (1 + SLACK))
@@ -291,7 +291,8 @@ def take_bids(mk: Market, lots: Lots, m: int) -> tuple[Bids, list[Team]]:
     if s.procurement.route != "grant" and pb.threshold is not None:
         bonded = (value >= pb.threshold) & ~(s.support.bond_waiver & ~P.private[org])
         bond[bonded] = pb.fraction * value[bonded]
-    collateral = bond * pb.collateral_share + np.where(bond > 0, pb.arrangement_fee, 0.0)  # cash needed at award
+    collateral = bond * (pb.collateral_share + pb.premium_rate) + np.where(bond > 0, pb.arrangement_fee, 0.0)
+    # cash needed at award and start: collateral, arrangement fee, the first year's premium
     cost = cost_o[org]
     cash, floor = P.in_hand[org], mk.bid_floor(org)
     ok &= cash - cost - collateral >= floor

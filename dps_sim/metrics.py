@@ -29,7 +29,7 @@ EXTRA_KPIS: tuple[str, ...] = (
     "first_round_local_share", "outstanding_payments", "winner_fees", "providers_admitted_small_end",
     "distinct_users_reached", "value_delivered", "unfunded_lots", "budget_unspent",
     "incumbent_retention", "incumbent_rebid_share", "single_bid_share", "no_bid_share", "rewins_while_excluded",
-    "switches", "users_lost_switching",
+    "switches", "users_lost_switching", "consortium_share_of_value", "bids_vcse_bonded", "bond_received",
 )
 """Further KPIs (names may grow; the ones above stay)."""
 
@@ -64,6 +64,9 @@ KPI_DESCRIPTIONS: dict[str, tuple[str, str]] = {
     "rewins_while_excluded": ("Contracts awarded to a provider within its exclusion after a termination", "contracts"),
     "switches": ("Contracts taken over from a different provider", "contracts"),
     "users_lost_switching": ("Service users lost in the mobilisation months after a change of provider", "users"),
+    "consortium_share_of_value": ("Share of awarded value won by consortia", "share"),
+    "bids_vcse_bonded": ("Bids by VCSE organisations and consortia for lots that need a bond", "bids"),
+    "bond_received": ("Called bonds paid to the council (forfeited collateral plus the provider's liability)", "£"),
 }
 
 
@@ -131,6 +134,9 @@ def kpis(out: RunOutput) -> dict[str, float]:
         first_round_local_share=c["first_round_local_winners"] / winners if winners else float("nan"),
         outstanding_payments=(led["outstanding_pence"] + led["accrued_pence"]) / 100.0,
         winner_fees=led["fees"],
+        consortium_share_of_value=c["awarded_value_consortium"] / c["awarded_value"] if c["awarded_value"] > 0 else float("nan"),
+        bids_vcse_bonded=c["bids_vcse_bonded"],
+        bond_received=led["bond_received_pence"] / 100.0,
         providers_admitted_small_end=float((active & P.admitted & small).sum()),
         distinct_users_reached=distinct_users(C, out.scenario.market.client_turnover),
         value_delivered=owed,
@@ -192,6 +198,8 @@ def provider_columns(out: RunOutput) -> dict[str, np.ndarray]:
         "wins": P.wins,
         "value_won": P.value_won,
         "bid_cost_paid": P.bid_cost_paid,
+        "consortium_member": P.consortium_member,
+        "trained": P.trained,
         "contract_receipts": P.receipts_pence / 100.0,
     }
 

@@ -135,15 +135,15 @@ class Awards:
 
     first_month: int                  # the month after the tender window closes: earliest start
     rows: list[tuple] = field(default_factory=list)
-    parties: list[tuple[int, int, float]] = field(default_factory=list)
+    parties: list[tuple[int, int, float, float]] = field(default_factory=list)
 
     def flush(self, mk: Market, day: float) -> None:
         if not self.rows:
             return
         cols = dict(zip(CONTRACT_COLUMNS, (np.array(col) for col in zip(*self.rows))))
         c = mk.contracts.add_many(len(self.rows), **cols)
-        pc, who, share = (np.array(col) for col in zip(*self.parties))
-        mk.parties.add_many(len(self.parties), contract=pc, provider=who, share=share)
+        pc, who, share, pay = (np.array(col) for col in zip(*self.parties))
+        mk.parties.add_many(len(self.parties), contract=pc, provider=who, share=share, pay_share=pay)
         fee = cols["fee"] > 0
         if fee.any():
             mk.log.add_many("winner_fee", day, provider=cols["lead"][fee], contract=c[fee], amount=cols["fee"][fee])
@@ -190,6 +190,7 @@ def try_award(mk: Market, rnd: Round, i: int, j: int, bond: float, awards: Award
         return False
     team = cons.team.tolist() if cons is not None else (lead,)
     shares = cons.shares.tolist() if cons is not None else (1.0,)
+    pays = cons.pay.tolist() if cons is not None else (1.0,)
     month = awards.first_month - 1
     if (mk.tender.excluded_until[list(team)] > month).any():
         return False      # terminated since the call-off: excluded at any stage (PCR 2015 reg 57(8)(g), 57(10))
@@ -199,10 +200,13 @@ def try_award(mk: Market, rnd: Round, i: int, j: int, bond: float, awards: Award
     if cons is not None:
         if (P.status[team] != ACTIVE).any():
             return False
-        if (P.capacity[team] - P.committed[team]).clip(min=0).sum() < price:
+        room = (P.capacity[team] - P.committed[team]).clip(min=0)
+        if np.minimum(room, cons.stated).sum() < price:      # each party's stated capability, if it still has it
             return False
     collateral = bond * s.contracts.performance_bond.collateral_share
-    if P.in_hand[lead] - collateral < mk.floor(lead):
+    bond_fee = s.contracts.performance_bond.arrangement_fee if bond > 0 else 0.0
+    first_premium = bond * s.contracts.performance_bond.premium_rate      # due at the start, a year in advance
+    if P.in_hand[lead] - collateral - bond_fee - first_premium < mk.floor(lead):
         return False
     need, length, lot = int(L.need[i]), int(L.length[i]), int(L.lot[i])
     start = max(int(N.start[need]), awards.first_month)
@@ -228,18 +232,25 @@ def try_award(mk: Market, rnd: Round, i: int, j: int, bond: float, awards: Award
     total_value = price * length / 12.0
     small_share = 0.0
     learn = s.behaviour.learn_per_win
-    for who, share in zip(team, shares):
-        awards.parties.append((c, who, share))
+    for who, share, pay in zip(team, shares, pays):
+        awards.parties.append((c, who, share, pay))
         P.committed[who] += share * price
-        P.value_won[who] += share * total_value
+        P.value_won[who] += pay * total_value
         P.wins[who] += 1
         P.skill[who] += learn * (1.0 - P.skill[who])
-        small_share += share if P.band[who] <= 1 else 0.0
+        small_share += pay if P.band[who] <= 1 else 0.0
+    if cons is not None:
+        P.consortium_member[list(team)] = True
+        mk.counters["awarded_value_consortium"] += total_value
     if collateral > 0:
         P.cash[lead] -= collateral
         P.in_hand[lead] -= collateral
         P.collateral[lead] += collateral
         mk.flows["collateral_locked"][lead] -= collateral
+    if bond_fee > 0:    # legal and broker costs of arranging the bond (seed 000 l.19)
+        P.cash[lead] -= bond_fee
+        P.in_hand[lead] -= bond_fee
+        mk.flows["bond_fees"][lead] -= bond_fee
     if fee > 0:
         P.cash[lead] -= fee
         P.in_hand[lead] -= fee

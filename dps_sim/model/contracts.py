@@ -235,6 +235,22 @@ def close_contracts(mk: Market, ended: np.ndarray, m: int, status: int, bond_cal
     N.contract[need[served]] = -1
 
 
+def call_bond(mk: Market, c: int, day: float) -> None:
+    """The council calls the bond: it is paid the whole bond, from the lead's forfeited collateral and, for the
+    uncollateralised rest, by the surety, which recovers it from the lead (a debt in its cash)."""
+    C, book, lead = mk.contracts, mk.book, int(mk.contracts.lead[c])
+    held, rest = fin.bond_call(float(C.bond[c]), float(C.collateral[c]))
+    book.bond_calls += float(C.bond[c])
+    book.bond_received_pence += held + rest
+    book.bond_collateral_pence += held
+    book.bond_liability_pence += rest
+    mk.P.cash[lead] -= rest / 100.0
+    mk.P.in_hand[lead] -= rest / 100.0
+    mk.flows["bond_liability"][lead] -= rest / 100.0
+    mk.counters["bond_calls"] += 1
+    mk.log.add("bond_call", day, provider=lead, contract=c, amount=float(C.bond[c]))
+
+
 def fail_contract(mk: Market, c: int, m: int, day: float, cause: int) -> None:
     """A contract ends early: the bond is called (insolvency, termination), the service is re-let."""
     C, N, s = mk.contracts, mk.needs, mk.s
@@ -244,9 +260,7 @@ def fail_contract(mk: Market, c: int, m: int, day: float, cause: int) -> None:
     mk.log.add("contract_failure", day, provider=int(C.lead[c]), contract=c, value=float(cause))
     called = bool(C.bond[c] > 0 and cause in (END_INSOLVENCY, END_TERMINATED))
     if called:
-        mk.book.bond_calls += float(C.bond[c])
-        mk.counters["bond_calls"] += 1
-        mk.log.add("bond_call", day, provider=int(C.lead[c]), contract=c, amount=float(C.bond[c]))
+        call_bond(mk, c, day)
     final_account(mk, c, m)
     release_budget(mk, c, m + 1 if was_live else int(C.start[c]))
     close_contracts(mk, np.array([c]), m, FAILED, bond_called=called)

@@ -21,7 +21,7 @@ from .schedule import ScheduledShock, renewal_probability, resolve_shocks
 from .stores import Columns, new_contracts, new_needs, new_parties
 from .streams import STREAMS, spawn_streams, stream_key
 
-FLOW_NAMES = ("other_income", "spending", "delivery_cost", "bid_costs", "bond_premiums", "collateral_locked",
+FLOW_NAMES = ("other_income", "spending", "delivery_cost", "bid_costs", "bond_premiums", "bond_fees", "bond_liability", "collateral_locked",
               "collateral_released", "fees", "contract_receipts", "consortium_transfers", "overdraft_interest",
               "late_payment_interest")
 """Per-organisation cash flows (£, signed), kept so that every pound can be traced."""
@@ -32,7 +32,7 @@ COUNTERS = (
     "insolvencies_small", "closures", "entries", "applications", "admissions", "rejections",
     "assess_gap_small_sum", "assess_gap_small_n", "first_round_winners", "first_round_local_winners",
     "bond_calls", "lots_with_bids", "relets_expiry", "relets_incumbent_bid", "relets_retained", "switches",
-    "users_lost_switching", "unfunded_lots", "unfunded_value")
+    "users_lost_switching", "unfunded_lots", "unfunded_value", "awarded_value_consortium", "bids_vcse_bonded")
 
 OPEN_ENDED = 2**30
 """End month of an ongoing service: the horizon ends the observation, not the service."""
@@ -61,6 +61,9 @@ class PaymentBook:
     written_off_pence: int = 0
     fees: float = 0.0
     bond_calls: float = 0.0
+    bond_received_pence: int = 0        # called bonds paid to the council (collateral forfeited plus the rest)
+    bond_collateral_pence: int = 0      # of which collateral the providers forfeited
+    bond_liability_pence: int = 0       # of which the uncollateralised part charged to the providers
 
 
 @dataclass

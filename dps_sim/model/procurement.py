@@ -76,9 +76,20 @@ def admitted_on_assessment(score: np.ndarray, pass_score: float) -> np.ndarray:
     return np.asarray(score) >= pass_score
 
 
-def meets_turnover(turnover: np.ndarray, lot_value: float, multiple: float) -> np.ndarray:
-    """Selection: yearly turnover at least ``multiple`` × the lot's annual value (PCR 2015 reg 58 caps the multiple at 2)."""
-    return np.asarray(turnover) >= multiple * lot_value
+def meets_turnover(turnover: np.ndarray, lot_value: float, multiple: float, exempt_below: float = 0.0) -> np.ndarray:
+    """Selection: yearly turnover at least ``multiple`` × the lot's annual value (PCR 2015 reg 58 caps the multiple at 2).
+
+    Lots below ``exempt_below`` carry no turnover test (reg 58(8) makes a minimum turnover
+    something an authority *may* set; it need not for small lots), nor does a grant (not a
+    public contract, so outside reg 58): micro organisations can take small lots and grants.
+    """
+    lot_value = np.asarray(lot_value, dtype=float)
+    return (np.asarray(turnover) >= multiple * lot_value) | (lot_value < exempt_below)
+
+
+def turnover_exempt_below(procurement: Procurement) -> float:
+    """Lot value below which no turnover test applies: every lot under a grant, else ``turnover_test_from``."""
+    return np.inf if procurement.route == "grant" else procurement.admission.turnover_test_from
 
 
 def tender_pages(procurement: Procurement, paperwork_reduction: float) -> float:

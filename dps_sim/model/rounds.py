@@ -61,4 +61,6 @@ class Team:
     """A consortium bid's members (lead first) and their shares of the work."""
 
     team: np.ndarray
-    shares: np.ndarray
+    shares: np.ndarray                # shares of the work, by stated capability
+    pay: np.ndarray | None = None     # shares of the payment: each party's own cost plus the shared margin
+    stated: np.ndarray | None = None  # £/year of work each party said it can take on

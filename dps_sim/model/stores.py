@@ -137,6 +137,7 @@ def new_parties() -> Columns:
     return Columns({
         "contract": (np.int32, -1),
         "provider": (np.int32, -1),
-        "share": (np.float64, 0.0),
+        "share": (np.float64, 0.0),          # share of the work
+        "pay_share": (np.float64, 0.0),      # share of the payment (a consortium: own cost plus the shared margin)
         "active": (np.bool_, True),
     })

@@ -18,11 +18,11 @@ from __future__ import annotations
 import numpy as np
 
 from . import procurement as proc
-from .bids import (APPETITE_ROW, BID_ROWS, INTEREST_ROW, MIN_REACH_SHARE, assessed_quality, bid_cost, bid_margin, bid_terms,
+from .bids import (APPETITE_ROW, BID_ROWS, INTEREST_ROW, MIN_REACH_SHARE, assessed_quality, bid_cost, bid_margin, bid_terms, clarity,
                    interest_threshold, learn, pay_bid_costs, spare_and_turnover, win_chance_estimate)
 from .budget import fund_lots
 from .consortia import consortium_bids
-from .finance import MONTH_DAYS
+from .finance import MONTH_DAYS, bond_costs, bond_price_load
 from .market import OPEN_ENDED, Market
 from .population import ACTIVE
 from .rounds import Bids, Lots, Round, Team
@@ -227,10 +227,11 @@ def lot_caps(mk: Market, k: int, cost: np.ndarray) -> tuple[np.ndarray, np.ndarr
     pb = s.contracts.performance_bond
     spare, turnover = spare_and_turnover(mk, slice(0, k))
     mult = s.procurement.admission.min_turnover_multiple
-    cap = np.minimum(2.0 * spare, turnover / mult if mult > 0 else np.inf)
+    cap = np.minimum(2.0 * spare, np.maximum(turnover / mult if mult > 0 else np.inf,
+                                             proc.turnover_exempt_below(s.procurement)))
     headroom = P.in_hand[:k] - cost - mk.bid_floor(slice(0, k))
     cap = np.where(headroom >= 0, cap, -np.inf) * (1 + SLACK)
-    per_value = pb.fraction * pb.collateral_share
+    per_value = pb.fraction * (pb.collateral_share + pb.premium_rate)
     if per_value <= 0:
         return cap, cap
     bond_cap = np.minimum(cap, np.maximum(headroom, 0) / per_value * (1 + SLACK))
@@ -284,11 +285,14 @@ def take_bids(mk: Market, lots: Lots, m: int) -> tuple[Bids, list[Team]]:
     value = lots.value[at]
     own = (org == lots.incumbent[at]) & s.procurement.competitions.incumbent_relet   # the incumbent on its re-let
     spare, turnover = spare_o[org] + np.where(own, lots.freed[at], 0.0), turnover_o[org]
-    ok = (spare >= MIN_REACH_SHARE * value) & proc.meets_turnover(turnover, value, s.procurement.admission.min_turnover_multiple)
-    collateral = np.zeros(len(at))
+    ok = (spare >= MIN_REACH_SHARE * value) & proc.meets_turnover(turnover, value, s.procurement.admission.min_turnover_multiple,
+                                                                  proc.turnover_exempt_below(s.procurement))
+    bond = np.zeros(len(at))
     if s.procurement.route != "grant" and pb.threshold is not None:
         bonded = (value >= pb.threshold) & ~(s.support.bond_waiver & ~P.private[org])
-        collateral[bonded] = pb.fraction * value[bonded] * pb.collateral_share
+        bond[bonded] = pb.fraction * value[bonded]
+    collateral = bond * (pb.collateral_share + pb.premium_rate) + np.where(bond > 0, pb.arrangement_fee, 0.0)
+    # cash needed at award and start: collateral, arrangement fee, the first year's premium
     cost = cost_o[org]
     cash, floor = P.in_hand[org], mk.bid_floor(org)
     ok &= cash - cost - collateral >= floor
@@ -298,9 +302,10 @@ def take_bids(mk: Market, lots: Lots, m: int) -> tuple[Bids, list[Team]]:
     interested = (fit < interest_threshold(beh.lot_interest)) | own[w]  # incumbents always consider their re-let
     w, fit = w[interested], fit[interested]
     at, org, keys, value, length = at[w], org[w], lots.key[at[w]], value[w], lots.length[at[w]]
-    spare, collateral, cost, cash, floor = spare[w], collateral[w], cost[w], cash[w], floor[w]
+    spare, collateral, cost, cash, floor, bond = spare[w], collateral[w], cost[w], cash[w], floor[w], bond[w]
     skill = P.skill[org]
-    gain = win_chance_estimate(skill, beh) * beh.contract_value_share * value * length / 12.0
+    bond_cost = bond_costs(bond, pb.premium_rate, pb.arrangement_fee, length)    # the bond's fee and premiums
+    gain = win_chance_estimate(skill, beh) * (beh.contract_value_share * value * length / 12.0 - bond_cost)
     appetite = keyed_normals(keys, org, (APPETITE_ROW,))[0]
     c = np.flatnonzero(gain * np.exp(beh.appetite_sd * appetite) >= cost)
     c = c[np.lexsort((fit[c], cost[c] - gain[c], org[c]))]           # per organisation, best net gain first
@@ -321,11 +326,13 @@ def take_bids(mk: Market, lots: Lots, m: int) -> tuple[Bids, list[Team]]:
     margin = bid_margin(full, z[1], beh)
     ambition = np.minimum(np.maximum(1.05 + 0.15 * (skill[b] - 0.5) + beh.ambition_sd * z[2], 0.8), 1.4)
     unit_cost = P.cost_per_user[who]  # direct cost before inflation; bids price in today's costs
-    priced = unit_cost * np.where(full, 1.0 + s.finance.overhead_rate, 1.0) * mk.cost_factor
+    load = bond_price_load(bond[b], value[b], pb.premium_rate, pb.arrangement_fee, length[b])
+    priced = unit_cost * np.where(full, 1.0 + s.finance.overhead_rate, 1.0) * mk.cost_factor * (1.0 + load)
     terms = bid_terms(value[b], lots.reach[at[b]], spare[b], priced, margin, ambition)
+    mk.counters["bids_vcse_bonded"] += int(((bond[b] > 0) & ~P.private[who]).sum())
     quality = P.quality[who]
     bids = Bids(at=at[b], who=who, price=terms.price, reach=terms.reach, valid=terms.valid,
-                panel=assessed_quality(quality, skill[b], z[0], beh), quality=quality, unit_cost=unit_cost,
+                panel=assessed_quality(quality, skill[b], z[0], beh, clarity(mk, who)), quality=quality, unit_cost=unit_cost,
                 delivery_z=z[3], lottery_z=z[4])
     learn(mk, who)
     teams: list[Team] = []

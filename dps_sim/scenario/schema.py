@@ -93,6 +93,8 @@ class Admission(Frozen):
 
     evaluation_working_days: int = _f(10, "working days", "time to decide an application (PCR 2015 reg 34: 10, or 15 if justified)", ge=0, le=120)
     min_turnover_multiple: float = _f(2.0, "× annual lot value", "turnover a bidder must have, as a multiple of the lot's annual value (PCR 2015 reg 58 caps it at 2)", ge=0, le=100)
+    turnover_test_from: float = _f(0.0, "£/year", "lots below this annual value carry no turnover test (PCR 2015 reg 58(8): a minimum turnover may be set, it need not be), so micro organisations can bid for small lots; 0: every lot is tested; grants are never tested (not public contracts)", ge=0, le=MAX_MONEY)
+    useful_lot_quantile: Share = _f(0.05, "quantile", "an organisation applies for admission only if its capacity covers half a lot at this quantile of the lot values (a small lot it could take), not half the median lot")
     reapply_after_days: int = _f(30, "days", "a rejected applicant may reapply after this many days", ge=0, le=MAX_DAYS)
     pass_score: float = _f(2.0, "0-5 score", "minimum assessed score of a selection questionnaire; assumption", ge=0, le=5)
     apply_probability: float = _f(0.6, "share", "chance an organisation applies to join in a given year; assumption", ge=0, le=1)
@@ -173,6 +175,7 @@ class PerformanceBond(Frozen):
     fraction: Share = _f(0.10, "share of annual value", "bond amount as a share of annual contract value (UK surety practice)")
     premium_rate: Share = _f(0.02, "share of bond/year", "yearly premium as a share of the bond; assumption (0.75-4%): sweep it")
     collateral_share: Share = _f(1.0, "share of bond", "share of the bond the provider must lock as cash collateral; assumption")
+    arrangement_fee: float = _f(2_500.0, "£ per bond", "legal and broker costs of arranging a bond, paid at award (seed 000 l.19: 'considerable legal and financial costs'); the size is an assumption: sweep 0-10,000", ge=0, le=MAX_MONEY)
 
 
 class Monitoring(Frozen):
@@ -253,7 +256,7 @@ class Support(Frozen):
     """Support a commissioner can switch on."""
 
     bid_training: bool = _f(False, "", "bid-writing training for micro and small providers (seed 003 ¶8, ¶11)")
-    training_skill_gain: Share = _f(0.2, "skill", "skill added by training (capped at 1); assumption")
+    training_clarity: Share = _f(0.5, "share", "share by which training cuts the weight of writing skill and the evaluator's noise in a trained organisation's written score, so it shows its true quality more closely (seed 003 ¶14); assumption: sweep 0.2-0.8")
     paperwork_reduction: Share = _f(0.0, "share", "share of tender pages cut")
     peppercorn_rent: bool = _f(False, "", "contract holders lease council buildings at a peppercorn rent (seed 003 ¶10)")
     peppercorn_saving: Share = _f(0.1, "share of spending", "spending saved by a peppercorn lease; assumption")
@@ -261,6 +264,8 @@ class Support(Frozen):
     bond_waiver: bool = _f(False, "", "performance bonds waived for VCSE providers (seed 000: a Member agreed the bond should be waived)")
     consortia: bool = _f(False, "", "small providers may bid as consortium members behind a lead provider (seed 000: 5 core and 23 associate members)")
     consortium_members: int = _f(4, "organisations", "most members behind one lead", ge=1, le=50)
+    consortium_core_members: int = _f(1, "organisations", "core members of a consortium, the lead included: the others are medium or larger VCSE organisations (seed 000 F63: five core members); 1: the lead alone, every other member micro or small", ge=1, le=50)
+    member_capability: Share = _f(0.5, "share of own income", "most new work a consortium member states it can take on, as a share of its own yearly income (the work is shared by these statements); assumption: sweep 0.25-1")
     consortium_pass_on_days: int = _f(15, "days", "delay before the lead passes payment on to members", ge=0, le=MAX_DAYS)
 
 

@@ -6,12 +6,14 @@ the parent process builds the pandas tables. KPI names are the contract of DESIG
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from .model.audit import EVENT_KINDS
-from .model.engine import RunOutput
-from .model.population import ACTIVE, EXIT_CAUSES
-from .scenario.schema import SIZE_BANDS
+if TYPE_CHECKING:
+    from .model.engine import RunOutput
+# The model is imported inside the functions that read a run's output: the report and the explorer need
+# only the names and descriptions below, and importing the engine (and scipy with it) cost them half a second.
 
 KPI_NAMES: tuple[str, ...] = (
     "providers_active_end", "providers_admitted_end", "small_providers_active_end", "insolvencies",
@@ -53,6 +55,8 @@ KPI_DESCRIPTIONS: dict[str, tuple[str, str]] = {
 
 def kpis(out: RunOutput) -> dict[str, float]:
     """The KPIs of one replication."""
+    from .model.population import ACTIVE
+
     P, c, C, N, led = out.providers, out.counters, out.contracts, out.needs, out.ledger
     active = P.status == ACTIVE
     small = P.band <= 1
@@ -106,6 +110,9 @@ def kpis(out: RunOutput) -> dict[str, float]:
 
 def provider_columns(out: RunOutput) -> dict[str, np.ndarray]:
     """One row per organisation: attributes, entry and exit month, exit cause, what it won."""
+    from .model.population import ACTIVE, EXIT_CAUSES
+    from .scenario.schema import SIZE_BANDS
+
     P = out.providers
     return {
         "provider": np.arange(P.n, dtype=np.int32),
@@ -137,6 +144,8 @@ def provider_columns(out: RunOutput) -> dict[str, np.ndarray]:
 
 def event_columns(out: RunOutput) -> dict[str, np.ndarray]:
     """The audit trail with event kinds named."""
+    from .model.audit import EVENT_KINDS
+
     ev = dict(out.events)
     ev["event"] = np.array(EVENT_KINDS)[ev.pop("kind")] if len(ev["kind"]) else np.array([], dtype=str)
     ev["month"] = np.floor(ev["day"] / (365.25 / 12) + 1e-9).astype(np.int32)

@@ -204,6 +204,25 @@ def test_kaplan_meier_matches_hand_calculation() -> None:
     assert d["duration"].tolist() == [12, 50, 0] and d["exited"].tolist() == [True, False, True]
 
 
+def test_kaplan_meier_agrees_with_scipy() -> None:
+    """The numpy estimate gives scipy.stats.ecdf's curve and Greenwood interval, ties and censoring included."""
+    from scipy import stats
+
+    rng = np.random.default_rng(7)
+    for n in (1, 5, 60, 400):
+        duration = rng.integers(0, 30, n).astype(float)
+        exited = rng.random(n) < 0.6
+        curve = kaplan_meier(duration, exited)
+        sf = stats.ecdf(stats.CensoredData.right_censored(duration, ~exited)).sf
+        with np.errstate(all="ignore"):
+            ci = sf.confidence_interval(0.95)
+        low = pd.Series(ci.low.probabilities).ffill().fillna(sf.probabilities[0])
+        high = pd.Series(ci.high.probabilities).ffill().fillna(sf.probabilities[0])
+        assert np.allclose(curve["month"].iloc[1:], sf.quantiles)
+        assert np.allclose(curve["survival"].iloc[1:], sf.probabilities)
+        assert np.allclose(curve["low"].iloc[1:], low) and np.allclose(curve["high"].iloc[1:], high)
+
+
 def test_bids_per_lot_counts_lots_when_their_bids_arrive() -> None:
     # two replications; lots are called in months 2 and 5 and close (awarded or failed) a month later, so
     # counting lots when called would put them in the wrong quarter (and lose month 5's past the end)
@@ -470,16 +489,65 @@ def test_helper_processes_draw_the_same_charts(compare_dir: Path, tmp_path: Path
     assert fallback == alone
 
 
+def test_pixels_kept_for_the_pdf_are_the_png(compare_data: ResultsFolder) -> None:
+    """The PDF takes the pixels of a chart drawn here from the canvas instead of decoding its PNG: the same image."""
+    import io
+
+    from PIL import Image
+
+    from dps_sim.report import draw
+
+    for chart in draw.draw_and_save(compare_data, [C.service_gap, C.kpi_comparison]):
+        decoded = np.asarray(Image.open(io.BytesIO(chart.png)).convert("RGB"))
+        assert chart.pixels is not None and np.array_equal(chart.pixels, decoded)
+
+
+def test_forked_and_spawned_helpers_draw_the_same_charts(compare_dir: Path) -> None:
+    """The fork of this process and the fresh `python -m dps_sim.report.draw` give the same charts."""
+    from dps_sim.report import draw
+
+    names = ["survival", "reserves_end"]
+    forked = draw.helper_results(draw.ForkedHelper(compare_dir, names), compare_dir)
+    spawned = draw.helper_results(draw.spawn_helper(compare_dir, names), compare_dir)
+    assert forked is not None and spawned is not None
+    assert [c.name for c in forked] == names and [(c.name, c.caption, c.png) for c in forked] == [
+        (c.name, c.caption, c.png) for c in spawned]
+
+
+def test_a_forked_helper_that_fails_or_hangs_is_reported(compare_dir: Path, monkeypatch) -> None:
+    """A child that raises or outlives the timeout is a failed helper (its charts are then drawn here)."""
+    from dps_sim.report import draw
+
+    def boom(folder, names):
+        raise RuntimeError("no charts today")
+
+    monkeypatch.setattr(draw, "drawn_lines", boom)
+    with pytest.warns(UserWarning, match="no charts today"):
+        assert draw.helper_results(draw.ForkedHelper(compare_dir, ["survival"]), compare_dir) is None
+
+    def hang(folder, names):
+        import time
+
+        time.sleep(60)
+
+    monkeypatch.setattr(draw, "drawn_lines", hang)
+    monkeypatch.setattr(draw, "HELPER_TIMEOUT", 0.5)
+    helper = draw.ForkedHelper(compare_dir, ["survival"])
+    out, err = helper.communicate(timeout=0.5)
+    assert helper.returncode != 0 and "timed out" in err
+
+
 def test_helper_imports_this_dps_sim_whatever_the_working_directory(compare_dir: Path, tmp_path: Path,
                                                                       monkeypatch) -> None:
     """A working directory holding another dps_sim must not change the code the helper runs."""
     import warnings
 
-    from dps_sim.report import build
+    from dps_sim.report import build, draw
 
     (tmp_path / "dps_sim").mkdir()
     (tmp_path / "dps_sim" / "__init__.py").write_text("raise ImportError('the wrong dps_sim')\n")
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(draw, "can_fork", lambda: False)  # the fresh-process helper is the one that imports
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a failed helper warns
         charts = build.render_charts(ResultsFolder.open(compare_dir), workers=2)

@@ -11,7 +11,7 @@ from .charts import ChartFunction
 from .data import ResultsFolder
 from .html import render_html
 from .pdf import write_pdf
-from .draw import CHART_NAMES, chart_functions, draw_and_save, helper_results, start_helper
+from .draw import CHART_NAMES, can_fork, chart_functions, draw_and_save, helper_results, start_helper
 from .style import house_style
 
 __all__ = ["CHART_NAMES", "build_content", "build_report", "chart_functions", "render_charts"]
@@ -31,12 +31,13 @@ COST: dict[str, float] = {"kpi_comparison": 2.3, "providers_over_time": 2.3, "su
 """Seconds each chart took to draw and save on a Kent 20-replication compare (2-core machine), to share out
 the work; a helper's start-up counts as HELPER_START."""
 HELPER_START = 1.5
+"""Seconds a fresh helper process takes to start (imports); a forked one starts at once."""
 
 
-def split_work(fns: list[ChartFunction], n: int) -> list[list[ChartFunction]]:
+def split_work(fns: list[ChartFunction], n: int, start: float = HELPER_START) -> list[list[ChartFunction]]:
     """This process's charts first, then each helper's: the costliest chart to the least loaded, each
     share kept in report order."""
-    loads = [0.0] + [HELPER_START] * n
+    loads = [0.0] + [start] * n
     shares: list[list[ChartFunction]] = [[] for _ in loads]
     for fn in sorted(fns, key=lambda f: -COST.get(f.__name__, 1.5)):
         k = loads.index(min(loads))
@@ -50,7 +51,7 @@ def render_charts(data: ResultsFolder, workers: int | None = None) -> list[Rende
     """Draw and save every chart whose tables are present, in report order, sharing the work with
     helper processes; charts a failed helper should have drawn are drawn here instead."""
     fns = list(chart_functions(data))
-    shares = split_work(fns, helpers(workers) if len(fns) > 2 else 0)
+    shares = split_work(fns, helpers(workers) if len(fns) > 2 else 0, 0.0 if can_fork() else HELPER_START)
     procs = [start_helper(data.folder, [fn.__name__ for fn in share]) for share in shares[1:]]
     rendered = draw_and_save(data, shares[0])
     for proc, share in zip(procs, shares[1:]):

@@ -27,6 +27,7 @@ EXTRA_KPIS: tuple[str, ...] = (
     "contracts_awarded", "lots_called", "bids_small_per_lot", "notices", "terminations", "handbacks", "closures",
     "entries", "admissions", "bond_calls", "bond_calls_value", "assessment_gap_small", "first_round_winners",
     "first_round_local_share", "outstanding_payments", "winner_fees", "providers_admitted_small_end",
+    "value_delivered", "spend_and_owed",
 )
 """Further KPIs (names may grow; the ones above stay)."""
 
@@ -38,7 +39,7 @@ KPI_DESCRIPTIONS: dict[str, tuple[str, str]] = {
     "insolvencies_small": ("Micro and small organisations that became insolvent", "organisations"),
     "contract_failures": ("Contracts ended early (insolvency, termination, hand-back)", "contracts"),
     "service_users_reached": ("Service users reached", "users"),
-    "cost_per_user": ("Commissioner cost per user reached", "£ per user"),
+    "cost_per_user": ("Value of the service delivered per user-year reached (paid or still owed)", "£ per user-year"),
     "service_gap_days": ("Days a needed service went undelivered", "lot-days"),
     "mean_delivered_quality": ("Mean delivered quality", "0-5 score"),
     "bids_per_lot": ("Bids per lot", "bids"),
@@ -47,7 +48,11 @@ KPI_DESCRIPTIONS: dict[str, tuple[str, str]] = {
     "sector_bid_cost": ("Cost to the sector of bids and applications", "£"),
     "share_of_value_small": ("Share of awarded value won by micro and small organisations", "share"),
     "hhi": ("Concentration of awarded value (Herfindahl index, 0-1)", "index"),
-    "commissioner_spend": ("Commissioner payments made", "£"),
+    "commissioner_spend": ("Commissioner payments made within the period (not what is still owed)", "£"),
+    "outstanding_payments": ("Owed to providers at the end: invoiced but unpaid, or delivered but not yet invoiced",
+                             "£"),
+    "value_delivered": ("Value of the service delivered within the period, at contract prices (paid or owed)", "£"),
+    "spend_and_owed": ("Payments made plus what is still owed at the end", "£"),
     "assessment_gap_small": ("True minus assessed quality of small organisations' bids", "0-5 score"),
     "bids_small_per_lot": ("Bids per lot from micro and small organisations", "bids"),
 }
@@ -62,6 +67,8 @@ def kpis(out: RunOutput) -> dict[str, float]:
     small = P.band <= 1
     spend = led["paid_pence"] / 100.0  # cash paid within the horizon
     owed = led["earned_pence"] / 100.0  # value of the service delivered within the horizon, invoiced or not yet
+    # paid + outstanding + accrued = earned - abated - written off (tests/test_invariants.py), so spend_and_owed
+    # is at most value_delivered: what the council has paid or still owes for the service of the period
     users = float(C["users"].sum())
     months = float(C["months_delivered"].sum())
     lots = c["lots"]
@@ -102,6 +109,8 @@ def kpis(out: RunOutput) -> dict[str, float]:
         first_round_winners=winners,
         first_round_local_share=c["first_round_local_winners"] / winners if winners else float("nan"),
         outstanding_payments=(led["outstanding_pence"] + led["accrued_pence"]) / 100.0,
+        value_delivered=owed,  # the numerator of cost_per_user
+        spend_and_owed=(led["paid_pence"] + led["outstanding_pence"] + led["accrued_pence"]) / 100.0,
         winner_fees=led["fees"],
         providers_admitted_small_end=float((active & P.admitted & small).sum()),
     )

@@ -60,6 +60,10 @@ class ReportContent:
     notes: list[str] = field(default_factory=list)
     provenance: list[tuple[str, str]] = field(default_factory=list)
     glossary: list[tuple[str, str]] = field(default_factory=list)
+    caveats: list[str] = field(default_factory=list)
+    """What the scenario file says about its own assumptions and cautions."""
+    limitations: list[str] = field(default_factory=list)
+    """The model's known limitations, summarised."""
 
 
 def scenario_paragraphs(data: ResultsFolder) -> list[str]:

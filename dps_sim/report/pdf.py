@@ -229,6 +229,14 @@ def write_pdf(content: ReportContent, path: Path) -> int:
         pager.heading("How to read these results")
         for note in content.notes:
             pager.text(note, 9.5, bullet="•")
+        if content.caveats:
+            pager.heading("Caveats of this scenario (from its file)")
+            for caveat in content.caveats:
+                pager.text(caveat, 9.5, bullet="•")
+        if content.limitations:
+            pager.heading("Known limitations of the model")
+            for item in content.limitations:
+                pager.text(item, 9.5, bullet="•")
         for chart in content.charts:
             pager.image(chart)
         pager.new_page(landscape=True)

@@ -464,14 +464,17 @@ def test_report_renders_in_headless_chromium(compare_dir: Path, tmp_path: Path) 
 
 
 # -- drawing in parallel ---------------------------------------------------------------------------
-def test_split_work_gives_every_chart_once_in_report_order() -> None:
-    from dps_sim.report.build import split_work
+def test_split_gives_every_chart_once_in_report_order() -> None:
+    from dps_sim.report.build import split_in_order
 
     fns = list(C.RUN_CHARTS)
     for n in (0, 1, 2, 3):
-        shares = split_work(fns, n)
-        assert sorted(f.__name__ for s in shares for f in s) == sorted(f.__name__ for f in fns)
-        assert all(s == sorted(s, key=fns.index) for s in shares) and len(shares) == min(n + 1, len(fns))
+        for start, here in ((0.0, 0.0), (1.5, 0.0), (0.0, 0.7), (0.0, 9.0)):
+            shares = split_in_order(fns, n, start, here)
+            assert [f for s in shares for f in s] == fns  # consecutive runs of the report order, each chart once
+            assert len(shares) == min(n + 1, len(fns)) and all(shares)
+    first, rest = split_in_order(fns, 1, 0.0, 0.7)
+    assert first[0] is C.kpi_comparison and 1 <= len(first) < len(fns) - 1  # the PDF's first chart is drawn here
 
 
 def test_helper_processes_draw_the_same_charts(compare_dir: Path, tmp_path: Path, monkeypatch) -> None:
@@ -554,3 +557,17 @@ def test_helper_imports_this_dps_sim_whatever_the_working_directory(compare_dir:
         warnings.simplefilter("error")  # a failed helper warns
         charts = build.render_charts(ResultsFolder.open(compare_dir), workers=2)
     assert [c.name for c in charts] == list(RUN_CHART_NAMES)
+
+
+def test_report_drawn_with_helpers_is_the_report_drawn_alone(compare_dir: Path, tmp_path: Path) -> None:
+    """The PDF laid out while a helper still draws (chart pages as their charts come) and the HTML are the
+    same files, byte for byte, as those of one process drawing everything in turn."""
+    import shutil
+
+    files = {}
+    for workers in (1, 2):
+        folder = tmp_path / f"w{workers}" / "compare"  # one folder name: the report names its folder
+        shutil.copytree(compare_dir, folder)
+        build_report(folder, workers=workers)
+        files[workers] = [(folder / name).read_bytes() for name in ("report.pdf", "report.html")]
+    assert files[1] == files[2]

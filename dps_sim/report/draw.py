@@ -126,6 +126,7 @@ class ForkedHelper:
                     try:
                         for line in drawn_lines(folder, names):
                             out.write(line + "\n")
+                            out.flush()  # the parent may be waiting for this chart
                         code = 0
                     except BaseException:  # noqa: BLE001 - any failure is reported; the parent then draws
                         out.write(json.dumps({"error": traceback.format_exc()}) + "\n")
@@ -135,28 +136,63 @@ class ForkedHelper:
         self.pid, self.fd = pid, read
         self.returncode: int | None = None
 
-    def communicate(self, timeout: float = HELPER_TIMEOUT) -> tuple[str, str]:
-        """What the child sent once it has finished: (chart and warning lines, error text)."""
-        chunks, deadline = [], time.monotonic() + timeout
+    def lines(self, timeout: float = HELPER_TIMEOUT):
+        """The lines the child sends, as they come; then ``returncode`` is set. A child silent for
+        ``timeout`` seconds is killed and an error line is given instead."""
+        buffer = ""
         with selectors.DefaultSelector() as sel:
             sel.register(self.fd, selectors.EVENT_READ)
             while True:
-                if not sel.select(max(deadline - time.monotonic(), 0.0)):
+                if not sel.select(timeout):
                     os.kill(self.pid, signal.SIGKILL)
-                    chunks.append(json.dumps({"error": f"timed out after {timeout:.0f} s"}) + "\n")
+                    yield json.dumps({"error": f"timed out after {timeout:.0f} s"})
                     break
                 chunk = os.read(self.fd, 1 << 16)
                 if not chunk:
                     break
-                chunks.append(chunk.decode("utf-8"))
+                buffer += chunk.decode("utf-8")
+                *done, buffer = buffer.split("\n")
+                yield from done
         os.close(self.fd)
         _, status = os.waitpid(self.pid, 0)
         self.returncode = os.waitstatus_to_exitcode(status)
-        lines = "".join(chunks).splitlines()
+
+    def communicate(self, timeout: float = HELPER_TIMEOUT) -> tuple[str, str]:
+        """What the child sent once it has finished: (chart and warning lines, error text)."""
+        lines = list(self.lines(timeout))
         errors = [json.loads(x)["error"] for x in lines if x.startswith('{"error"')]
         if errors and self.returncode == 0:
             self.returncode = 1
         return "\n".join(x for x in lines if not x.startswith('{"error"')), "\n".join(errors)
+
+
+def stream_results(proc: ForkedHelper | subprocess.Popen, folder: Path):
+    """The charts a helper draws, each as soon as it is saved (a chart it could not draw comes as None with
+    its name); raises HelperFailed when the helper fails, after the charts it did draw."""
+    lines = proc.lines() if isinstance(proc, ForkedHelper) else (x.rstrip("\n") for x in proc.stdout)
+    errors = []
+    for line in lines:
+        if not line:
+            continue
+        meta = json.loads(line)
+        if "error" in meta:
+            errors.append(meta["error"])
+        elif "warning" in meta:
+            warnings.warn(meta["warning"], stacklevel=2)
+        elif meta.get("skipped"):
+            yield meta["name"], None
+        else:
+            png = (folder / "charts" / f"{meta['name']}.png").read_bytes()
+            yield meta["name"], RenderedChart(meta["name"], meta["title"], meta["caption"], png)
+    if isinstance(proc, subprocess.Popen):
+        with proc:  # closes its pipes
+            errors.append(proc.stderr.read() if proc.wait() != 0 else "")
+    if proc.returncode != 0 or any(errors):
+        raise HelperFailed(f"chart helper failed ({proc.returncode}): {' '.join(errors).strip()[-500:]}")
+
+
+class HelperFailed(RuntimeError):
+    """A helper process stopped before drawing all its charts."""
 
 
 def helper_results(proc: ForkedHelper | subprocess.Popen, folder: Path) -> list[RenderedChart] | None:
@@ -172,22 +208,28 @@ def helper_results(proc: ForkedHelper | subprocess.Popen, folder: Path) -> list[
         if "warning" in meta:
             warnings.warn(meta["warning"], stacklevel=2)
             continue
+        if meta.get("skipped"):
+            continue
         png = (folder / "charts" / f"{meta['name']}.png").read_bytes()
         rendered.append(RenderedChart(meta["name"], meta["title"], meta["caption"], png))
     return rendered
 
 
-def drawn_lines(folder: Path, names: list[str]) -> list[str]:
-    """Draw and save the named charts of a folder: one JSON line per chart drawn and per warning raised."""
+def drawn_lines(folder: Path, names: list[str]):
+    """Draw and save the named charts of a folder, in report order: one JSON line per chart as it is saved
+    (or skipped, without its tables), and one per warning raised."""
     data = ResultsFolder.open(folder)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        charts = draw_and_save(data, [fn for fn in chart_functions(data) if fn.__name__ in set(names)])
-    lines = [json.dumps({"warning": str(w.message)}) for w in caught]
-    for chart in charts:
-        meta = {k: v for k, v in asdict(chart).items() if k not in ("png", "pixels")}
-        lines.append(json.dumps(meta))
-    return lines
+    with house_style():
+        for fn in [fn for fn in chart_functions(data) if fn.__name__ in set(names)]:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                chart = draw_one(fn, data)
+            yield from (json.dumps({"warning": str(w.message)}) for w in caught)
+            if chart is None:
+                yield json.dumps({"name": fn.__name__, "skipped": True})
+                continue
+            meta = {k: v for k, v in asdict(save_chart(data.folder, chart)).items() if k not in ("png", "pixels")}
+            yield json.dumps(meta)
 
 
 def main(argv: list[str]) -> int:

@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -203,6 +204,21 @@ def test_kaplan_meier_matches_hand_calculation() -> None:
     prov = pd.DataFrame({"entry_month": [0, 10, 5], "exit_month": [12, -1, 5], "in_market_end": [False, True, False]})
     d = durations(prov, 60)
     assert d["duration"].tolist() == [12, 50, 0] and d["exited"].tolist() == [True, False, True]
+
+
+def test_report_names_the_income_bands_as_the_scenario_does() -> None:
+    from dps_sim.report.figdata import SIZE_BANDS as REPORT_BANDS
+    from dps_sim.scenario.fields import SIZE_BANDS
+
+    assert REPORT_BANDS == SIZE_BANDS
+
+
+def test_drawing_a_report_imports_neither_the_model_nor_scipy_nor_pydantic() -> None:
+    code = ("import sys, dps_sim.report.build, dps_sim.report.draw; "
+            "print(sorted(m for m in ('scipy', 'pydantic', 'dps_sim.model', 'dps_sim.scenario') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert out.stdout.strip() == "[]"
 
 
 def test_kaplan_meier_agrees_with_scipy() -> None:

@@ -144,9 +144,11 @@ def build_report(folder: str | Path, workers: int | None = None) -> Path:
     stream = ChartStream(data, workers, here_first=PDF_BESIDE)
     content = compose(data, [])
     content.charts = stream  # type: ignore[assignment]  # consumed, in order, by the PDF's chart pages
-    with house_style():
-        write_pdf(content, folder / "report.pdf")
-    content.charts = render_charts(data, workers, stream)
+    try:
+        with house_style():
+            write_pdf(content, folder / "report.pdf")
+    finally:  # every chart drawn and every helper waited for, even when the PDF failed
+        content.charts = render_charts(data, workers, stream)
     html_path = folder / "report.html"
     atomic_write_text(html_path, render_html(content))
     return html_path

@@ -62,17 +62,21 @@ def _out_for(args: argparse.Namespace, command: str, name: str) -> Path:
     return Path(args.out) if args.out else default_out(command, safe_stem(name))
 
 
-def resume_command(args: argparse.Namespace, out: Path) -> str:
-    """The command line that resumes this command in ``out``."""
+def resume_command(args: argparse.Namespace, out: Path, merge: bool = False) -> str:
+    """The command line that resumes this command in ``out`` (a shard: the same shard again; ``merge``:
+    the command that merges the shards)."""
     file = args.sweep if args.command == "sweep" else args.scenario
     words = ["dps-sim", args.command, str(file)]
+    shard = getattr(args, "shard", None)
     for option in ("policy", "policies", "reps", "seed", "events", "workers", "scheduler"):
+        if option == "workers" and merge:
+            continue
         value = getattr(args, option, None)
         if value is not None and option != "events" or (option == "events" and value not in (None, "awards")):
             words += [f"--{option}", ",".join(value) if isinstance(value, list) else str(value)]
     for item in getattr(args, "set", None) or []:
         words += ["--set", item]
-    words += ["--out", str(out), "--resume"]
+    words += ["--out", str(out)] + (["--shard", f"{shard[0]}/{shard[1]}"] if shard and not merge else ["--resume"])
     return shlex.join(words)
 
 
@@ -138,19 +142,63 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from .scenario.overrides import parse_sets
 
     spec = load_sweep(args.sweep, parse_sets(args.set or []))
+    if args.shard and not args.out:
+        raise BadInput("--shard needs --out: the folder every shard of the sweep writes into")
+    if args.shard and (args.resume or args.force):
+        raise BadInput("--shard skips the runs already in --out by itself; --resume (after all shards) merges "
+                       "them, --force is not for shards")
     out = _out_for(args, "sweep", args.sweep.stem)
     if args.scheduler:
+        from .experiment.executors import DASK_MISSING, dask_available
+
+        if not dask_available():
+            raise BadInput(f"--scheduler: {DASK_MISSING}")
         problem = check_scheduler(args.scheduler)
         if problem:
             raise BadInput(f"--scheduler {problem}")
     with _resumable(args, out), progress_bar(f"sweep {args.sweep.stem}", not args.quiet) as cb:
         res = sweep(spec, workers=args.workers, scheduler=args.scheduler, resume=args.resume, out=out,
-                    force=args.force, progress=cb)
+                    force=args.force, progress=cb, shard=args.shard)
+    for loss in res.manifest.get("lost_chunks_retried") or []:
+        print(f"a worker was lost ({loss['error'][:120]}); {loss['runs_rerun']} runs were run again "
+              "(recorded in the manifest)", file=sys.stderr)
+    if args.shard:
+        i, n = args.shard
+        print(f"shard {i}/{n}: {res.manifest['runs_this_call']} runs this call; {res.manifest['runs_in_folder']} of "
+              f"{res.manifest['runs_expected']} runs of the sweep are in {res.out}. When every shard has finished, "
+              f"merge them with:\n  {resume_command(args, res.out, merge=True)}")
+        return EXIT_OK
     if not args.no_report:
         _report(res.out)
     failed = res.points[res.points["error"] != ""]
     print(f"{len(res.points)} rows, {len(failed)} failed; results written to {res.out}")
     return _failures(failed["error"], len(res.points), "runs", "points.parquet")
+
+
+def cmd_discover(args: argparse.Namespace) -> int:
+    from .experiment.discovery import DiscoveryError, discover
+
+    if not (args.results / "manifest.json").is_file():
+        raise BadInput(f"{args.results}: not a results folder (no manifest.json)")
+    if not 0 < args.peel < 0.5 or not 0 < args.min_mass < 1 or (args.density is not None and not 0 < args.density <= 1):
+        raise BadInput("--peel must be between 0 and 0.5, --min-mass and --density between 0 and 1")
+    try:
+        res = discover(args.results, args.kpi, args.where, policy=args.policy, method=args.method, alpha=args.peel,
+                       min_mass=args.min_mass, density=args.density)
+    except DiscoveryError as exc:
+        raise BadInput(str(exc)) from None
+    r = res.record
+    print(f"{r['futures_where_it_holds']} of {r['futures']} futures meet {args.where!r} for {args.kpi}"
+          + (f" ({r['policy']} against the baseline)" if r.get("policy") else "") + ".")
+    print(f"PRIM box (step {r['prim_step']} of the peeling trajectory): {r['prim_box']}\n"
+          f"  coverage {r['prim_coverage']:.2f}, density {r['prim_density']:.2f}, mass {r['prim_mass']:.2f}")
+    for _, b in res.boxes[res.boxes["method"] == "cart"].drop_duplicates("box").iterrows():
+        print(f"CART box {b['box']}: {b['description']}\n  coverage {b['coverage']:.2f}, density {b['density']:.2f}, "
+              f"mass {b['mass']:.2f}")
+    if not args.no_report:
+        _report(args.results)
+    print(f"tables written to {args.results / 'discovery.csv'} and discovery_trajectory.csv")
+    return EXIT_OK
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -165,6 +213,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         spec = load_sweep(args.file, parse_sets(args.set or []))
         size = spec.base.size()
         print(f"{args.file}: valid sweep ({spec.method}, {spec.run_count():,} runs: {spec.point_count():,} points x "
+              f"{(str(spec.policy_count) + ' policies x ') if spec.policies else ''}"
               f"{spec.replications} replications, over {len(spec.parameters)} parameters); each run "
               f"{size.describe().replace(' per replication', '')} (at the base values), "
               f"so about {human_bytes(size.bytes)} per worker")
@@ -276,7 +325,7 @@ def _print_summary(res) -> None:
 
 
 COMMANDS = {"run": cmd_run, "compare": cmd_compare, "sweep": cmd_sweep, "validate": cmd_validate,
-            "report": cmd_report, "schema": cmd_schema}
+            "report": cmd_report, "schema": cmd_schema, "discover": cmd_discover}
 COMMANDS["explore"] = cmd_explore
 
 

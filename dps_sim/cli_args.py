@@ -35,6 +35,18 @@ def _names(text: str) -> list[str]:
     return names
 
 
+def _shard(text: str) -> tuple[int, int]:
+    """``I/N``: shard I (0 to N-1) of N."""
+    index, slash, count = text.partition("/")
+    try:
+        i, n = int(index), int(count)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected I/N such as 0/4, got {text!r}") from None
+    if not slash or n < 1 or not 0 <= i < n:
+        raise argparse.ArgumentTypeError(f"expected I/N with 0 <= I < N, such as 0/4; got {text!r}")
+    return i, n
+
+
 def _set(text: str) -> str:
     """A ``--set`` argument's form (KEY.PATH=VALUE); its key and value are checked against the scenario later."""
     if "=" not in text or not text.partition("=")[0].strip():
@@ -86,7 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--workers", type=_positive, default=None, help="worker processes (default: all cores)")
     s.add_argument("--scheduler", default=None, help="'local' for a Dask LocalCluster, or a scheduler address tcp://host:port")
     _what_if(s)
-    s.add_argument("--resume", action="store_true", help="run only what is missing in --out")
+    s.add_argument("--resume", action="store_true", help="run only what is missing in --out (after shards: merge them)")
+    s.add_argument("--shard", type=_shard, default=None, metavar="I/N",
+                   help="run only share I of N of the points into --out (shared by the shards; for job arrays); "
+                        "then --resume merges them")
     s.add_argument("--out", default=None)
     s.add_argument("--force", action="store_true", help="replace the results dps-sim wrote in --out")
     s.add_argument("--no-report", action="store_true")
@@ -95,6 +110,21 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check a scenario or sweep file without running it")
     v.add_argument("file", type=Path)
     _what_if(v)
+
+    d = sub.add_parser("discover", help="scenario discovery: the futures of a sweep in which a condition holds (PRIM, CART)")
+    d.add_argument("results", type=Path, help="a finished sweep folder")
+    d.add_argument("--kpi", required=True, help="the KPI the condition is about")
+    d.add_argument("--policy", default=None, help="policies sweeps: the policy compared with the baseline "
+                                                  "(default: the first after it)")
+    d.add_argument("--where", required=True, help="condition on diff (policy minus baseline), value (the policy's "
+                                                  "result, also by the KPI's name) or baseline, e.g. \"diff > 0\"")
+    d.add_argument("--method", choices=("auto", "prim", "cart", "both"), default="auto",
+                   help="auto (default): PRIM, and CART too if scikit-learn is installed")
+    d.add_argument("--peel", type=float, default=0.05, help="PRIM: share of the futures peeled at each step (default 0.05)")
+    d.add_argument("--min-mass", type=float, default=0.05, help="smallest box, as a share of the futures (default 0.05)")
+    d.add_argument("--density", type=float, default=None, help="PRIM: report the first box reaching this density "
+                                                               "(default: the box of largest coverage x density)")
+    d.add_argument("--no-report", action="store_true", help="do not redraw the report")
 
     rp = sub.add_parser("report", help="redraw charts and report from saved results")
     rp.add_argument("results", type=Path)

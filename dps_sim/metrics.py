@@ -27,7 +27,10 @@ EXTRA_KPIS: tuple[str, ...] = (
     "contracts_awarded", "lots_called", "bids_small_per_lot", "notices", "terminations", "handbacks", "closures",
     "entries", "admissions", "bond_calls", "bond_calls_value", "assessment_gap_small", "first_round_winners",
     "first_round_local_share", "outstanding_payments", "winner_fees", "providers_admitted_small_end",
-    "value_delivered", "spend_and_owed",
+    "distinct_users_reached", "value_delivered", "unfunded_lots", "budget_unspent",
+    "incumbent_retention", "incumbent_rebid_share", "single_bid_share", "no_bid_share", "rewins_while_excluded",
+    "switches", "users_lost_switching", "consortium_share_of_value", "bids_vcse_bonded", "bond_received",
+    "spend_and_owed",
 )
 """Further KPIs (names may grow; the ones above stay)."""
 
@@ -38,7 +41,12 @@ KPI_DESCRIPTIONS: dict[str, tuple[str, str]] = {
     "insolvencies": ("Organisations that became insolvent", "organisations"),
     "insolvencies_small": ("Micro and small organisations that became insolvent", "organisations"),
     "contract_failures": ("Contracts ended early (insolvency, termination, hand-back)", "contracts"),
-    "service_users_reached": ("Service users reached", "users"),
+    "service_users_reached": ("Service user-years delivered (a user served for a year counts once a year)", "user-years"),
+    "distinct_users_reached": ("People reached (individual service users over the run)", "people"),
+    "value_delivered": ("Value of the service delivered within the period, at contract prices (paid, owed or accrued)",
+                        "£"),
+    "unfunded_lots": ("Lots the budget could not fund", "lots"),
+    "budget_unspent": ("Budget over the run not spent on service delivered", "£"),
     "cost_per_user": ("Value of the service delivered per user-year reached (paid or still owed)", "£ per user-year"),
     "service_gap_days": ("Days a needed service went undelivered", "lot-days"),
     "mean_delivered_quality": ("Mean delivered quality", "0-5 score"),
@@ -51,11 +59,39 @@ KPI_DESCRIPTIONS: dict[str, tuple[str, str]] = {
     "commissioner_spend": ("Commissioner payments made within the period (not what is still owed)", "£"),
     "outstanding_payments": ("Owed to providers at the end: invoiced but unpaid, or delivered but not yet invoiced",
                              "£"),
-    "value_delivered": ("Value of the service delivered within the period, at contract prices (paid or owed)", "£"),
     "spend_and_owed": ("Payments made plus what is still owed at the end", "£"),
     "assessment_gap_small": ("True minus assessed quality of small organisations' bids", "0-5 score"),
     "bids_small_per_lot": ("Bids per lot from micro and small organisations", "bids"),
+    "incumbent_retention": ("Share of expiry re-lets won by the incumbent", "share"),
+    "incumbent_rebid_share": ("Share of expiry re-lets the incumbent bid for", "share"),
+    "single_bid_share": ("Share of lots with at least one bid that drew exactly one", "share"),
+    "no_bid_share": ("Share of lots that drew no bid", "share"),
+    "rewins_while_excluded": ("Contracts awarded to a provider within its exclusion after a termination", "contracts"),
+    "switches": ("Contracts taken over from a different provider", "contracts"),
+    "users_lost_switching": ("Service users lost in the mobilisation months after a change of provider", "users"),
+    "consortium_share_of_value": ("Share of awarded value won by consortia", "share"),
+    "bids_vcse_bonded": ("Bids by VCSE organisations and consortia for lots that need a bond", "bids"),
+    "bond_received": ("Called bonds paid to the council (forfeited collateral plus the provider's liability)", "£"),
 }
+
+
+def rewins_while_excluded(out: RunOutput) -> int:
+    """Contracts awarded, in the month of award, to a party (lead or member) of a contract terminated less than
+    ``procurement.exclusion_months`` before (within what the rule set allows): recomputed from the contract
+    tables, so it checks the rule."""
+    from .model.procurement import exclusion_months
+    from .model.stores import END_TERMINATED
+
+    C, Pt = out.contracts, out.parties
+    months = exclusion_months(out.scenario)
+    term = np.flatnonzero(C["end_cause"] == END_TERMINATED)
+    if months <= 0 or len(term) == 0:
+        return 0
+    n = 0
+    for c in term:
+        after = (C["awarded"] >= C["ended_month"][c]) & (C["awarded"] < C["ended_month"][c] + months)
+        n += int(np.isin(np.flatnonzero(after), Pt["contract"][Pt["provider"] == C["lead"][c]]).sum())
+    return n
 
 
 def kpis(out: RunOutput) -> dict[str, float]:
@@ -109,12 +145,43 @@ def kpis(out: RunOutput) -> dict[str, float]:
         first_round_winners=winners,
         first_round_local_share=c["first_round_local_winners"] / winners if winners else float("nan"),
         outstanding_payments=(led["outstanding_pence"] + led["accrued_pence"]) / 100.0,
-        value_delivered=owed,  # the numerator of cost_per_user
         spend_and_owed=(led["paid_pence"] + led["outstanding_pence"] + led["accrued_pence"]) / 100.0,
         winner_fees=led["fees"],
+        consortium_share_of_value=c["awarded_value_consortium"] / c["awarded_value"] if c["awarded_value"] > 0 else float("nan"),
+        bids_vcse_bonded=c["bids_vcse_bonded"],
+        bond_received=led["bond_received_pence"] / 100.0,
         providers_admitted_small_end=float((active & P.admitted & small).sum()),
+        distinct_users_reached=distinct_users(C, out.scenario.market.client_turnover),
+        value_delivered=owed,  # the numerator of cost_per_user
+        unfunded_lots=c["unfunded_lots"],
+        budget_unspent=led["budget"] - owed,
+        incumbent_retention=c["relets_retained"] / c["relets_expiry"] if c["relets_expiry"] else float("nan"),
+        incumbent_rebid_share=c["relets_incumbent_bid"] / c["relets_expiry"] if c["relets_expiry"] else float("nan"),
+        single_bid_share=c["unopposed_lots"] / c["lots_with_bids"] if c["lots_with_bids"] else float("nan"),
+        no_bid_share=1.0 - c["lots_with_bids"] / closed if closed else float("nan"),
+        rewins_while_excluded=rewins_while_excluded(out),
+        switches=c["switches"],
+        users_lost_switching=c["users_lost_switching"],
     )
     return {name: float(v) for name, v in k.items()}
+
+
+def distinct_users(C: dict[str, np.ndarray], turnover: float) -> float:
+    """People reached over the run, from user-years and a yearly turnover of the client population.
+
+    Each service (need) reaches its first year's users (the first contract's promised reach
+    times its delivery rate, or fewer if it ran under a year); after that, a share
+    ``turnover`` of each year's users is new. A re-let keeps the service's users.
+    """
+    need, users = C["need"], C["users"]
+    if len(need) == 0:
+        return 0.0
+    order = np.lexsort((C["start"], need))
+    first = np.ones(len(order), bool)
+    first[1:] = need[order][1:] != need[order][:-1]
+    total = np.bincount(np.searchsorted(np.unique(need), need), weights=users)
+    year_one = (C["reach"] * C["delivery"])[order][first]
+    return float((np.minimum(total, year_one) + turnover * np.maximum(total - year_one, 0.0)).sum())
 
 
 def provider_columns(out: RunOutput) -> dict[str, np.ndarray]:
@@ -147,6 +214,8 @@ def provider_columns(out: RunOutput) -> dict[str, np.ndarray]:
         "wins": P.wins,
         "value_won": P.value_won,
         "bid_cost_paid": P.bid_cost_paid,
+        "consortium_member": P.consortium_member,
+        "trained": P.trained,
         "contract_receipts": P.receipts_pence / 100.0,
     }
 

@@ -180,7 +180,7 @@ def test_overdraft_carries_the_gap_at_overdraft_interest():
 
 
 def test_bond_premium_and_collateral():
-    """A bond of 10% of annual value locks £6,000 of cash and costs 2% a year (£10 a month) while live."""
+    """A bond of 10% of annual value locks £6,000 of cash and costs 2% a year (£120, paid a year in advance)."""
     bond = 0.1 * V
     premium = 0.02 * bond / 12
     out = simulate(one_provider("advance", threshold=50_000), np.random.SeedSequence(1))
@@ -188,6 +188,7 @@ def test_bond_premium_and_collateral():
     assert out.flows["collateral_locked"][0] == pytest.approx(-bond)
     assert out.flows["collateral_released"][0] == pytest.approx(bond)     # released when the contract completes
     assert out.flows["bond_premiums"][0] == pytest.approx(-premium * (END - START))
+    assert out.flows["bond_fees"][0] == pytest.approx(-2_500.0)             # arrangement fee, paid at award
     assert out.timeseries["collateral_total"][START] == pytest.approx(bond)
     assert out.timeseries["collateral_total"][END] == pytest.approx(0.0)
 
@@ -200,11 +201,31 @@ def test_bond_called_when_the_provider_fails():
     only at its end, the provider cannot pay its bills and is insolvent.
     """
     bond = 0.1 * V
-    reserves = (APPLICATION_COST + BID_COST + bond + 0.5 * MONTHLY_COST) / (INCOME / 12)
-    out = simulate(one_provider("monthly_arrears", reserves=reserves, threshold=50_000, finance__creditor_months=1),
+    reserves = (APPLICATION_COST + BID_COST + bond + 2_500.0 + 0.5 * MONTHLY_COST) / (INCOME / 12)
+    out = simulate(one_provider("monthly_arrears", reserves=reserves, threshold=50_000, finance__creditor_months=1,
+                                contracts__performance_bond__arrangement_fee=2_500.0),
                    np.random.SeedSequence(1))
     assert out.providers.exit_month[0] == START + 1
     assert out.ledger["bond_calls"] == pytest.approx(bond)
+    # the council is paid the bond, all of it from the forfeited collateral (collateral_share 1)
+    assert out.ledger["bond_received_pence"] == round(bond * 100)
+    assert out.ledger["bond_collateral_pence"] == round(bond * 100) and out.ledger["bond_liability_pence"] == 0
+
+
+def test_called_bond_charges_the_uncollateralised_part():
+    """The surety pays the council the whole bond and recovers the part not covered by collateral from the
+    provider (counter-indemnity): collateral + liability = bond, to the penny (finance.bond_call)."""
+    assert fin.bond_call(6_000.0, 1_500.0) == (150_000, 450_000)
+    assert fin.bond_call(6_000.0, 6_000.0) == (600_000, 0)
+    assert sum(fin.bond_call(210_000.0, 52_500.0)) == 21_000_000
+
+
+def test_bond_costs_are_priced_and_counted():
+    """Fee plus premium over the contract (£2,500 + 2% × £6,000 × 3 years); the price load spreads it per year."""
+    assert fin.bond_costs(np.array([6_000.0]), 0.02, 2_500.0, np.array([36]))[0] == pytest.approx(2_860.0)
+    assert fin.bond_costs(np.array([0.0]), 0.02, 2_500.0, np.array([36]))[0] == 0.0
+    load = fin.bond_price_load(np.array([6_000.0]), np.array([60_000.0]), 0.02, 2_500.0, np.array([36]))[0]
+    assert load == pytest.approx((120.0 + 2_500.0 / 3) / 60_000.0)
 
 
 def test_bond_threshold_rule():

@@ -42,6 +42,7 @@ scenarios = st.builds(
             "contracts.payment.terms": terms,
             "contracts.payment.late_days_mean": late,
             "contracts.performance_bond.threshold": threshold,
+            "contracts.performance_bond.collateral_share": 0.25 if thin else 1.0,
             "contracts.taper_per_year": taper,
             "contracts.extensions_months": [6],
             "support.consortia": consortia,
@@ -89,6 +90,10 @@ def test_money_is_conserved(scenario: Scenario):
                                    + led["written_off_pence"])
     # consortium pass-on moves money between providers only
     assert led["transfers_net_pence"] == 0
+    # a called bond pays the council the bond: forfeited collateral plus the provider's liability for the rest
+    assert led["bond_received_pence"] == led["bond_collateral_pence"] + led["bond_liability_pence"]
+    assert abs(led["bond_received_pence"] - led["bond_calls"] * 100) <= out.counters["bond_calls"]  # each bond rounded to pence
+    assert round(-out.flows["bond_liability"].sum() * 100) == led["bond_liability_pence"]
     # each provider's cash moved by exactly the sum of its recorded flows
     P = out.providers
     flows = sum(out.flows[k] for k in FLOW_NAMES)

@@ -425,6 +425,9 @@ def test_sweep_report_overwrites_only_its_own_files(tmp_path: Path, sweep_charts
     (folder / "notes.txt").write_text("not ours")
     (folder / "report.html").write_text("an earlier build")
     (folder / "report.pdf").write_bytes(b"an earlier build")
+    manifest = json.loads((folder / "manifest.json").read_text())  # the earlier build's files are the tool's
+    manifest["files"] = ["report.html", "report.pdf", "charts/survival.png", "charts/sensitivity.png"]
+    (folder / "manifest.json").write_text(json.dumps(manifest))
     html_path = build_report(folder)
     assert html_path == folder / "report.html"
     assert sorted(p.name for p in (folder / "charts").iterdir()) == [

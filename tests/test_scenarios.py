@@ -39,7 +39,7 @@ def _policies_in(path: Path) -> list[str]:
     """Policy names written in a file, read without validation (so collection never fails)."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        names = list((data.get("policies") or {}).keys())
+        names = [k for k, v in (data.get("policies") or {}).items() if v is not None]  # null drops an inherited one
     except (yaml.YAMLError, AttributeError, OSError):
         names = []
     return ["baseline"] + [n for n in names if n != "baseline"]

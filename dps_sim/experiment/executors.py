@@ -10,8 +10,10 @@ import multiprocessing as mp
 import os
 import re
 import socket
+import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from typing import Iterator
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, Callable, Iterator
 
 from .tasks import Payload, Task, TaskResult, init_worker, run_chunk, run_chunk_in_worker
 
@@ -66,25 +68,78 @@ def run_serial(payload: Payload, chunks: list[list[Task]]) -> Iterator[list[Task
         yield run_chunk(payload, chunk)
 
 
-def run_pool(payload: Payload, chunks: list[list[Task]], workers: int) -> Iterator[list[TaskResult]]:
-    """Run chunks on a local process pool; the payload is sent once per worker (spawn context)."""
+POOL_WORK: Callable[[list[Task]], list[TaskResult]] = run_chunk_in_worker
+"""What a pool worker runs per chunk (a test swaps in a worker that kills itself once)."""
+DASK_WORK: Callable[[Payload, list[Task]], list[TaskResult]] = run_chunk
+"""What a Dask task runs per chunk (a test swaps in one whose worker dies once)."""
+POOL_RESTARTS = 3
+"""Most times a sweep restarts a broken process pool before it stops (and says how to resume)."""
+
+
+def run_pool(payload: Payload, chunks: list[list[Task]], workers: int,
+             lost: list[dict[str, Any]] | None = None, restarts: int = POOL_RESTARTS) -> Iterator[list[TaskResult]]:
+    """Run chunks on a local process pool; the payload is sent once per worker (spawn context).
+
+    A worker that dies (killed, out of memory) breaks the whole pool: the chunks not yet returned
+    are run again on a new pool, up to ``restarts`` times, and each loss is appended to ``lost``
+    (time, chunks and runs re-run, the error). Seeds travel with the tasks, so the re-run chunks
+    give the numbers they would have given."""
     ctx = mp.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=init_worker,
-                             initargs=(payload, os.getpid())) as pool:
-        pending = {pool.submit(run_chunk_in_worker, c) for c in chunks}
-        try:
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    yield fut.result()
-        finally:
-            for fut in pending:
-                fut.cancel()
+    todo = dict(enumerate(chunks))
+    attempt = 0
+    while todo:
+        broken: BaseException | None = None
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=init_worker,
+                                 initargs=(payload, os.getpid())) as pool:
+            pending = {pool.submit(POOL_WORK, c): i for i, c in todo.items()}
+            try:
+                while pending and broken is None:
+                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        i = pending.pop(fut)
+                        try:
+                            result = fut.result()
+                        except BrokenProcessPool as exc:
+                            broken = exc
+                            continue
+                        del todo[i]
+                        yield result
+            finally:
+                for fut in pending:
+                    fut.cancel()
+        if broken is None:
+            continue
+        attempt += 1
+        if attempt > restarts:
+            raise broken
+        if lost is not None:
+            lost.append({"time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "restart": attempt,
+                         "chunks_rerun": len(todo), "runs_rerun": sum(len(c) for c in todo.values()),
+                         "error": f"{type(broken).__name__}: {broken}"[:300]})
 
 
-def run_dask(payload: Payload, chunks: list[list[Task]], scheduler: str, workers: int) -> Iterator[list[TaskResult]]:
-    """Run chunks on Dask: ``scheduler`` is 'local' (start a LocalCluster) or a scheduler address."""
-    from dask.distributed import Client, LocalCluster, as_completed
+DASK_MISSING = ("Dask is not installed: cluster execution (--scheduler) needs the optional extra, "
+                "pip install 'dps_sim[cluster]'; everything else runs without it")
+
+
+def dask_available() -> bool:
+    """Whether Dask distributed can be imported (the optional extra ``cluster``)."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("distributed") is not None and importlib.util.find_spec("dask") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def run_dask(payload: Payload, tasks: list[Task], scheduler: str, workers: int) -> Iterator[list[TaskResult]]:
+    """Run chunks on Dask: ``scheduler`` is 'local' (start a LocalCluster) or a scheduler address. On a
+    running cluster the chunks are sized for its worker threads (at least ``workers``); a chunk lost with
+    its worker is re-run by the scheduler (Dask's ``distributed.scheduler.allowed-failures``)."""
+    try:
+        from dask.distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise RuntimeError(DASK_MISSING) from None
 
     cluster = None
     if scheduler == "local":
@@ -92,9 +147,11 @@ def run_dask(payload: Payload, chunks: list[list[Task]], scheduler: str, workers
         client = Client(cluster)
     else:
         client = Client(scheduler, timeout=10)
+        workers = max(workers, sum(client.nthreads().values()))
+    chunks = chunked(tasks, workers)
     try:
         shared = client.scatter(payload, broadcast=True)
-        futures = client.map(run_chunk, [shared] * len(chunks), chunks, pure=False)
+        futures = client.map(DASK_WORK, [shared] * len(chunks), chunks, pure=False)
         for fut in as_completed(futures):
             yield fut.result()
     finally:
@@ -103,11 +160,13 @@ def run_dask(payload: Payload, chunks: list[list[Task]], scheduler: str, workers
             cluster.close()
 
 
-def execute(payload: Payload, tasks: list[Task], workers: int = 1, scheduler: str | None = None) -> Iterator[list[TaskResult]]:
-    """Run tasks on the chosen backend, yielding each chunk's results as it finishes."""
-    chunks = chunked(tasks, workers)
+def execute(payload: Payload, tasks: list[Task], workers: int = 1, scheduler: str | None = None,
+            lost: list[dict[str, Any]] | None = None) -> Iterator[list[TaskResult]]:
+    """Run tasks on the chosen backend, yielding each chunk's results as it finishes; ``lost`` collects
+    the chunks re-run after a lost pool worker."""
     if scheduler:
-        return run_dask(payload, chunks, scheduler, workers)
+        return run_dask(payload, tasks, scheduler, workers)
+    chunks = chunked(tasks, workers)
     if workers <= 1 or len(chunks) <= 1:
         return run_serial(payload, chunks)
-    return run_pool(payload, chunks, workers)
+    return run_pool(payload, chunks, workers, lost)

@@ -18,6 +18,7 @@ manifest's ``files`` entry is used only if it is one of them.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -27,24 +28,32 @@ from typing import Any, Iterable
 from .errors import OutputExistsError
 
 CHART_NAMES: tuple[str, ...] = ("kpi_comparison", "providers_over_time", "survival", "share_value_small",
-                                "bids_per_lot", "service_gap", "reserves_end", "sensitivity", "sweep_scatter")
+                                "bids_per_lot", "service_gap", "reserves_end", "sensitivity", "sweep_scatter",
+                                "robustness_differences", "discovery")
 """Chart stems the report may write (``dps_sim.report.build.CHART_NAMES``; a test keeps the two equal)."""
 REPORT_FILES: tuple[str, ...] = ("report.html", "report.pdf", *(f"charts/{n}.{e}" for n in CHART_NAMES
                                                                 for e in ("png", "svg")))
 """Files ``dps-sim report`` writes or replaces in a results folder."""
+EXPLORER_FILES: tuple[str, ...] = ("explore.html",)
+"""The file ``dps-sim explore`` writes or replaces in a results folder."""
 COMMON_FILES: tuple[str, ...] = ("manifest.json", "scenario.resolved.yaml")
 COMMAND_FILES: dict[str, tuple[str, ...]] = {
     "run": COMMON_FILES + ("runs.csv", "timeseries.parquet", "events.parquet", "providers.parquet"),
     "compare": COMMON_FILES + ("runs.csv", "summary.csv", "timeseries.parquet", "events.parquet",
                                "providers.parquet"),
-    "sweep": COMMON_FILES + ("points.parquet", "sensitivity.csv", "sensitivity.md"),
+    "sweep": COMMON_FILES + ("points.parquet", "sensitivity.csv", "sensitivity.md", "differences.parquet",
+                             "robustness.csv", "discovery.csv", "discovery_trajectory.csv"),
 }
 """The files each command writes (besides the report's)."""
-KNOWN_FILES: frozenset[str] = frozenset(REPORT_FILES).union(*COMMAND_FILES.values())
+KNOWN_FILES: frozenset[str] = frozenset(REPORT_FILES + EXPLORER_FILES).union(*COMMAND_FILES.values())
 PART_KINDS: tuple[str, ...] = ("runs", "timeseries", "providers", "events", "points")
-PART_NAME = re.compile(r"[A-Za-z0-9_-]{1,200}\.parquet")
-TEMP_NAME = re.compile(r"\..+\.tmp")
-"""What :func:`dps_sim.experiment.store.atomic_write_bytes` leaves when killed mid-write."""
+_PART = r"(?:[A-Za-z0-9][A-Za-z0-9_-]{0,63}__r\d{6}|p\d{8}(?:i\d{3})?r\d{6})\.parquet"
+PART_NAME = re.compile(_PART)
+"""The names of the tool's parts: ``<policy>__r<replication>.parquet`` (run, compare) or
+``p<point>r<replication>.parquet`` (sweep), ``p<point>i<policy>r<replication>.parquet`` (a sweep of
+policies across futures); any other file under ``.parts/`` is left alone."""
+TEMP_NAME = re.compile(rf"\.{_PART}\.[A-Za-z0-9_]+\.tmp")
+"""What :func:`dps_sim.experiment.store.atomic_write_bytes` leaves of a part when killed mid-write."""
 MANIFEST_LIMIT = 64 << 20
 
 
@@ -59,8 +68,8 @@ class Prepared:
 
 
 def files_for(command: str) -> tuple[str, ...]:
-    """Every file a command may write, the report's included."""
-    return COMMAND_FILES[command] + REPORT_FILES
+    """Every file a command may write, the report's and the explorer's included."""
+    return COMMAND_FILES[command] + REPORT_FILES + EXPLORER_FILES
 
 
 def read_manifest(folder: Path) -> dict[str, Any] | None:
@@ -75,10 +84,32 @@ def read_manifest(folder: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def owned(manifest: dict[str, Any] | None) -> set[str]:
-    """The files a manifest says the tool wrote (only names the tool can write count)."""
+def owned(manifest: dict[str, Any] | None, folder: Path) -> set[str]:
+    """The files in ``folder`` a manifest says the tool wrote (only names the tool can write count), less
+    those changed since: a file whose content no longer has the SHA-256 the manifest recorded is a
+    user's (edited, or replaced by one of theirs)."""
     files = (manifest or {}).get("files")
-    return {f for f in files if isinstance(f, str) and f in KNOWN_FILES} if isinstance(files, list) else set()
+    names = {f for f in files if isinstance(f, str) and f in KNOWN_FILES} if isinstance(files, list) else set()
+    sums = (manifest or {}).get("sha256")
+    if not isinstance(sums, dict):
+        return names
+    return {f for f in names if not isinstance(sums.get(f), str) or digest(folder / f) in (None, sums[f])}
+
+
+def digest(path: Path) -> str | None:
+    """The SHA-256 of a file's content (None if it is not a file)."""
+    if not path.is_file():
+        return None
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def digests(folder: Path, names: Iterable[str]) -> dict[str, str]:
+    """The SHA-256 of each listed file that exists (the manifest, rewritten each time, aside)."""
+    return {n: d for n in names if n != "manifest.json" and (d := digest(folder / n)) is not None}
 
 
 def _check_parents(out: Path) -> None:
@@ -121,7 +152,7 @@ def prepare(out: str | Path, command: str, fingerprint: str, force: bool = False
         out.mkdir(parents=True, exist_ok=True)
         return Prepared(out)
     manifest = read_manifest(out)
-    mine = owned(manifest)
+    mine = owned(manifest, out)
     if resume:
         if manifest is None:
             raise OutputExistsError(f"{out} holds no dps-sim manifest: there is nothing of a {command} to resume "
@@ -188,8 +219,8 @@ def existing(folder: Path, names: Iterable[str]) -> list[str]:
     return [n for n in names if (folder / n).exists()]
 
 
-def check_report_target(folder: Path) -> None:
-    """Before (re)drawing a report: refuse if a report file there is a user's own."""
+def check_report_target(folder: Path, files: tuple[str, ...] = REPORT_FILES) -> None:
+    """Before (re)drawing a report (or the explorer's ``files``): refuse if one of them there is a user's own."""
     manifest = read_manifest(folder)
-    mine = owned(manifest)
-    _refuse_foreign(folder, sorted(f for f in REPORT_FILES if (folder / f).exists() and f not in mine))
+    mine = owned(manifest, folder)
+    _refuse_foreign(folder, sorted(f for f in files if (folder / f).exists() and f not in mine))

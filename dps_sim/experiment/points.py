@@ -27,13 +27,18 @@ class PointScenarios(Mapping):
     """The scenario of each sweep point by point id, built on first use: what workers get as the
     payload's ``scenarios``, so they receive one base scenario and small dicts of overrides rather than
     thousands of scenarios. Runs of one point arrive together, so only the last scenario is kept.
+    In a policies x futures sweep a key is 'point:i' and the point's overrides apply to the base
+    of policy i (``bases``, by the index as text).
 
     ``code`` is the hash of the code the planning process runs; a worker whose own code differs
     (the files changed after the planning process imported them, or a Dask worker has another
     version installed) refuses to run, rather than mix results of two versions in one table."""
 
-    def __init__(self, base: Scenario, overrides: dict[str, dict[str, Any]], code: str):
+    def __init__(self, base: Scenario, overrides: dict[str, dict[str, Any]], code: str,
+                 bases: dict[str, Scenario] | None = None):
         self.base = base
+        self.bases = bases or {}  # policies x futures: the base of policy i for keys 'point:i'
+
         self.overrides = overrides
         self.code = code
         self._last: tuple[str, Scenario] | None = None
@@ -44,7 +49,8 @@ class PointScenarios(Mapping):
         if self._last is not None and self._last[0] == key:
             return self._last[1]
         try:
-            scenario = with_overrides(self.base, self.overrides[key])
+            base = self.bases[key.partition(":")[2]] if ":" in key else self.base
+            scenario = with_overrides(base, self.overrides[key])
         except ScenarioError as exc:
             raise InvalidPoint("; ".join(f"{p.path}: {p.message}" if p.path else p.message
                                          for p in exc.problems)) from None

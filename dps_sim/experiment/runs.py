@@ -111,7 +111,10 @@ def _execute(sc: Scenario, path: str | None, policies: list[str], reps: int, see
         tmp = tempfile.TemporaryDirectory(prefix="dps_sim-")
         folder = Path(tmp.name)
     else:
-        folder = outdir.prepare(out, kind, print_, force=force, resume=resume).path
+        prepared = outdir.prepare(out, kind, print_, force=force, resume=resume)
+        folder = prepared.path
+        if prepared.finished_before and all((folder / f).is_file() for f in _tables(with_summary)):
+            return _finished(folder, prepared.previous, policies, with_summary)  # as a finished sweep: run nothing
     try:
         manifest = store.start_manifest(folder, store.base_manifest(kind, root_seed, {
             "scenario_file": path, "scenario_sha256": store.file_sha256(path), "scenario_name": sc.name,
@@ -151,6 +154,21 @@ def _execute(sc: Scenario, path: str | None, policies: list[str], reps: int, see
     finally:
         if tmp is not None:
             tmp.cleanup()
+
+
+def _tables(with_summary: bool) -> tuple[str, ...]:
+    return ("runs.csv", *(("summary.csv",) if with_summary else ()), "timeseries.parquet", "providers.parquet",
+            "events.parquet")
+
+
+def _finished(folder: Path, manifest: dict[str, Any], policies: list[str], with_summary: bool) -> Results:
+    """The results of a finished run or comparison, read back from its folder (nothing is rewritten)."""
+    runs = pd.read_csv(folder / "runs.csv", dtype={"error": str})
+    runs["error"] = runs["error"].fillna("")
+    tables = {k: pd.read_parquet(folder / f"{k}.parquet") for k in ("timeseries", "providers", "events")}
+    summary = pd.read_csv(folder / "summary.csv") if with_summary else None
+    return Results(runs, tables["timeseries"], tables["providers"], tables["events"], summary, manifest, folder,
+                   policies)
 
 
 def _resolved_yaml(sc: Scenario) -> str:

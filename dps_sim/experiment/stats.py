@@ -41,6 +41,11 @@ def paired_difference(x: np.ndarray, base: np.ndarray, level: float = 0.95) -> t
     return mean, lo, hi, p
 
 
+SUMMARY_COLUMNS: tuple[str, ...] = ("policy", "kpi", "n", "mean", "ci_low", "ci_high", "diff", "diff_ci_low",
+                                    "diff_ci_high", "diff_p_value")
+"""The columns of summary.csv (the differences are NaN where the baseline has no finished replication)."""
+
+
 def summarise(runs: pd.DataFrame, kpis: list[str], baseline: str = "baseline", level: float = 0.95,
               key: str = "policy") -> pd.DataFrame:
     """One row per (policy, KPI): n, mean, interval, and the paired difference from the baseline."""
@@ -57,4 +62,4 @@ def summarise(runs: pd.DataFrame, kpis: list[str], baseline: str = "baseline", l
                 d, dlo, dhi, p = paired_difference(g.loc[common, kpi].to_numpy(), base.loc[common, kpi].to_numpy(), level)
                 row.update(diff=d, diff_ci_low=dlo, diff_ci_high=dhi, diff_p_value=p)
             rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))  # every column, even when every run failed

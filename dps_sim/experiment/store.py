@@ -183,30 +183,62 @@ def start_manifest(out: Path, manifest: dict[str, Any]) -> dict[str, Any]:
 
 
 def write_manifest(out: Path, manifest: dict[str, Any]) -> None:
-    """The final manifest: status finished, the end time, and the files the command wrote that exist."""
+    """The final manifest: status finished, the end time, the files the command wrote that exist and the
+    SHA-256 of each (a file changed later is no longer the tool's)."""
     listed = manifest.get("files") or outdir.files_for(manifest["command"])
     manifest = {**manifest, "status": "finished",
                 "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "files": outdir.existing(out, [f for f in listed if f in outdir.KNOWN_FILES] + ["manifest.json"])}
     manifest["files"] = list(dict.fromkeys(manifest["files"]))
+    manifest["sha256"] = outdir.digests(out, manifest["files"])
     _dump_manifest(out, manifest)
 
 
 def claim_files(out: Path, names: list[str]) -> None:
-    """Add files about to be written (e.g. the report's) to the manifest's list; ``settle_files`` prunes it."""
+    """Add files about to be written (e.g. the report's) to the manifest's list; ``settle_files`` prunes it
+    and records their SHA-256. A file already there that is not the tool's (unlisted, or changed since the
+    tool wrote it) is a user's own: it is not claimed."""
     manifest = outdir.read_manifest(out)
     if manifest is not None:
-        manifest["files"] = list(dict.fromkeys([*(manifest.get("files") or []), *names]))
+        mine = outdir.owned(manifest, out)
+        new = [n for n in names if n in mine or not (out / n).exists()]
+        manifest["files"] = list(dict.fromkeys([*(manifest.get("files") or []), *new]))
+        if isinstance(manifest.get("sha256"), dict):
+            manifest["sha256"] = {f: d for f, d in manifest["sha256"].items() if f not in new}  # being rewritten
         _dump_manifest(out, manifest)
 
 
+@contextmanager
+def writing(out: Path, names: Iterable[str]) -> Iterator[None]:
+    """Around writing tool files ``names`` into a results folder: refuse if one there is a user's own,
+    list them in the manifest before, and record the SHA-256 of those written after."""
+    names = list(names)
+    outdir.check_report_target(out, tuple(names))
+    claim_files(out, names)
+    try:
+        yield
+    finally:
+        settle_files(out)
+
+
+def update_manifest(out: Path, **keys: Any) -> None:
+    """Set top-level keys of a folder's manifest (e.g. the ``discovery`` record of ``dps-sim discover``)."""
+    manifest = outdir.read_manifest(out)
+    if manifest is not None:
+        _dump_manifest(out, {**manifest, **keys})
+
+
 def settle_files(out: Path) -> None:
-    """Keep in the manifest's list only the files that exist."""
+    """Keep in the manifest's list only the files that exist, and record the SHA-256 of those just claimed."""
     manifest = outdir.read_manifest(out)
     if manifest is not None:
         listed = [f for f in manifest.get("files") or [] if isinstance(f, str) and f in outdir.KNOWN_FILES]
         manifest["files"] = outdir.existing(out, listed + ["manifest.json"])
         manifest["files"] = list(dict.fromkeys(manifest["files"]))
+        sums = manifest.get("sha256")
+        if isinstance(sums, dict):
+            kept = {f: d for f, d in sums.items() if f in manifest["files"]}
+            manifest["sha256"] = {**kept, **outdir.digests(out, [f for f in manifest["files"] if f not in kept])}
         _dump_manifest(out, manifest)
 
 

@@ -14,6 +14,8 @@ from pydantic import BaseModel, ValidationError
 from .. import metrics
 from ..scenario import BASELINE, Problem, Scenario, ScenarioError, load_scenario, read_yaml, resolve_policy
 from ..scenario.loading import Where, _line_for, policy_names, problems_from, with_overrides
+from ..scenario.names import excerpt
+from ..scenario.yamlfile import check_kind, check_suffix
 from .sampling import Parameter, point_count
 from .sweep_plan import concrete_overrides, did_you_mean, lookup, point_overrides
 from .sweep_spec import ALL_KPIS, MAX_RUNS, NOT_PARAMETERS, SWEEP_KEYS, ParameterSpec, SweepFile, SweepSpec
@@ -24,6 +26,7 @@ def load_sweep(path: str | Path, overrides: dict[str, Any] | None = None) -> Swe
     ``overrides`` (``--set``) are set on its base scenario before the policy."""
     path = Path(path)
     data, where = read_yaml(path)
+    check_kind(data, str(path), SWEEP_KEYS, "sweep")
     return parse_sweep(data, str(path), where, path.parent, overrides)
 
 
@@ -43,13 +46,16 @@ def parse_sweep(data: dict[str, Any], file: str = "<sweep>", where: Where | None
         problems.append(Problem(line[0] if line else file, path, line[1] if line else None, message))
 
     scenario_file = Path(base_dir) / raw.scenario
+    at = _line_for("scenario", where, "") or (file, None)
+    check_suffix(scenario_file, at[0], "scenario", at[1])
     if not scenario_file.is_file():
-        add("scenario", f"scenario file '{raw.scenario}' not found (looked in {scenario_file.parent})")
+        add("scenario", f"scenario file {excerpt(raw.scenario)} not found (looked in "
+                        f"{excerpt(str(scenario_file.parent), 120)})")
         raise ScenarioError(problems)
     scenario = load_scenario(scenario_file, overrides)  # its own errors name its own file and lines (or the --set)
     policy = raw.policy or BASELINE
     if policy not in policy_names(scenario):
-        add("policy", f"unknown policy '{policy}'; the scenario has: {', '.join(policy_names(scenario))}")
+        add("policy", f"unknown policy {excerpt(policy)}; the scenario has: {', '.join(policy_names(scenario))}")
         raise ScenarioError(problems)
     base = resolve_policy(scenario, policy)
     dump = base.model_dump(mode="python")
@@ -83,6 +89,12 @@ def parse_sweep(data: dict[str, Any], file: str = "<sweep>", where: Where | None
             add(f"kpis.{i}", f"unknown KPI {k!r}{did_you_mean(k, ALL_KPIS, metrics.KPI_NAMES, 'known KPIs')}")
         elif k in raw.kpis[:i]:
             add(f"kpis.{i}", f"KPI {k!r} is listed twice")
+    policies = _policies(add, raw, data, scenario, list(parameters))
+    for k in raw.satisficing:
+        if k not in ALL_KPIS:
+            add(f"satisficing.{k}", f"unknown KPI {k!r}{did_you_mean(k, ALL_KPIS, metrics.KPI_NAMES, 'known KPIs')}")
+        elif not policies:
+            add(f"satisficing.{k}", "satisficing thresholds need policies: (a policies x futures sweep)")
     if problems:
         raise ScenarioError(problems)
     assert samples is not None
@@ -90,7 +102,36 @@ def parse_sweep(data: dict[str, Any], file: str = "<sweep>", where: Where | None
                      policy=policy, method=raw.method, samples=samples, replications=raw.replications,
                      seed=raw.seed if raw.seed is not None else int(scenario.seed), parameters=parameters,
                      kpis=tuple(raw.kpis), common_random_numbers=raw.common_random_numbers,
-                     description=raw.description)
+                     description=raw.description, policies=policies, satisficing=dict(raw.satisficing))
+
+
+def _policies(add: Callable[[str, str], None], raw: SweepFile, data: dict[str, Any], scenario: Scenario,
+              swept: list[str]) -> tuple[str, ...]:
+    """The policies of a policies x futures sweep, baseline first (it is added if not listed); none
+    may set a swept parameter (the sweep's value would replace the policy's)."""
+    if raw.policies is None:
+        return ()
+    names = policy_names(scenario)
+    if "policy" in data and (raw.policy or BASELINE) != BASELINE:
+        add("policy", "give policy: or policies:, not both (a policies sweep compares each with the baseline)")
+        return ()
+    listed = names if raw.policies == "all" else list(raw.policies)
+    for i, name in enumerate(listed):
+        if name not in names:
+            add(f"policies.{i}", f"unknown policy {name!r}{did_you_mean(name, names, names, 'the scenario has')}")
+        elif name in listed[:i]:
+            add(f"policies.{i}", f"policy {name!r} is listed twice")
+    chosen = [BASELINE] + [n for n in dict.fromkeys(listed) if n != BASELINE and n in names]
+    if len(chosen) < 2:
+        add("policies", "a policies sweep needs at least one policy besides the baseline")
+    base = scenario.model_dump(mode="json")
+    for name in chosen[1:]:
+        overlay = resolve_policy(scenario, name).model_dump(mode="json")
+        for dotted in swept:
+            if lookup(base, dotted) != lookup(overlay, dotted):
+                add(f"parameters.{dotted}", f"policy {name!r} sets '{dotted}': sweeping it would undo the policy; "
+                                            "sweep another parameter or leave the policy out")
+    return tuple(chosen)
 
 
 def _with_hint(problem: Problem) -> Problem:

@@ -18,21 +18,31 @@ from .sweep_spec import ALL_KPIS, PART_KIND, SweepSpec
 from .tasks import TaskResult
 
 
-def done_runs(parts: store.Parts) -> set[tuple[int, int]]:
-    """(point, replication) pairs already in the parts; an unreadable part is removed (and recomputed)."""
-    done: set[tuple[int, int]] = set()
+def done_runs(parts: store.Parts, policies: tuple[str, ...] = ()) -> set[tuple[int, int, int]]:
+    """(point, policy index, replication) of the runs already in the parts (policy index 0 in a one-policy
+    sweep); an unreadable part is removed (and recomputed)."""
+    done: set[tuple[int, int, int]] = set()
+    index = {name: i for i, name in enumerate(policies)}
     for f in parts.files(PART_KIND):
         try:
-            t = pq.read_table(f, columns=["point", "replication"])
+            t = pq.read_table(f, columns=["point", "replication"] + (["policy"] if policies else []))
         except Exception:  # pragma: no cover - parts are written atomically
             f.unlink()
             continue
-        done.update(zip(t.column("point").to_pylist(), t.column("replication").to_pylist()))
+        pols = [index[p] for p in t.column("policy").to_pylist()] if policies else [0] * t.num_rows
+        done.update(zip(t.column("point").to_pylist(), pols, t.column("replication").to_pylist()))
     return done
 
 
+def split_key(key: str) -> tuple[int, int]:
+    """(point, policy index) of a task key 'p' or 'p:i'."""
+    point, _, policy = key.partition(":")
+    return int(point), int(policy or 0)
+
+
 def part_schema(spec: SweepSpec) -> pa.Schema:
-    fields = [pa.field("point", pa.int64()), pa.field("replication", pa.int64())]
+    fields = [pa.field("point", pa.int64())] + ([pa.field("policy", pa.string())] if spec.policies else [])
+    fields += [pa.field("replication", pa.int64())]
     fields += [pa.field(name, _param_type(par)) for name, par in spec.parameters.items()]
     fields += [pa.field(k, pa.float64()) for k in ALL_KPIS]
     fields += [pa.field("error", pa.string()), pa.field("seconds", pa.float64())]
@@ -58,10 +68,14 @@ def _param_cell(value: Any, typ: pa.DataType) -> Any:
     return value
 
 
-def part_table(chunk: list[TaskResult], design: Design, schema: pa.Schema) -> pa.Table:
-    """One finished task's rows: point, replication, the point's values, every KPI, error, seconds."""
-    points = [int(res.task.key) for res in chunk]
-    data: dict[str, list] = {"point": points, "replication": [res.task.replication for res in chunk]}
+def part_table(chunk: list[TaskResult], design: Design, schema: pa.Schema, policies: tuple[str, ...] = ()) -> pa.Table:
+    """One finished task's rows: point, [policy,] replication, the point's values, every KPI, error, seconds."""
+    keys = [split_key(res.task.key) for res in chunk]
+    points = [k[0] for k in keys]
+    data: dict[str, list] = {"point": points}
+    if policies:
+        data["policy"] = [policies[k[1]] for k in keys]
+    data["replication"] = [res.task.replication for res in chunk]
     for j, par in enumerate(design.parameters):
         typ = schema.field(par.name).type
         data[par.name] = [_param_cell(design.values[p][j], typ) for p in points]
@@ -74,14 +88,20 @@ def part_table(chunk: list[TaskResult], design: Design, schema: pa.Schema) -> pa
     return pa.table(data, schema=schema)
 
 
-def combine_parts(parts: store.Parts, schema: pa.Schema) -> pa.Table:
-    """All parts in (point, replication) order, without timings (so tables match whatever ran them)."""
+def combine_parts(parts: store.Parts, schema: pa.Schema, policies: tuple[str, ...] = ()) -> pa.Table:
+    """All parts in (point, policy as listed, replication) order, without timings (so tables match
+    whatever ran them, on however many workers, backends or shards)."""
     files = parts.files(PART_KIND)
     if not files:
         return schema.empty_table().drop_columns(["seconds"])
     table = pa.concat_tables([pq.read_table(f, schema=schema) for f in files])
-    table = table.sort_by([("point", "ascending"), ("replication", "ascending")])
-    keys = np.asarray(table.column("point")) * (1 << 20) + np.asarray(table.column("replication"))
+    index = {name: i for i, name in enumerate(policies)}
+    pol = (np.array([index[p] for p in table.column("policy").to_pylist()], dtype=np.int64) if policies
+           else np.zeros(table.num_rows, dtype=np.int64))
+    keys = (np.asarray(table.column("point"), dtype=np.int64) * 128 + pol) * (1 << 20) \
+        + np.asarray(table.column("replication"), dtype=np.int64)
+    order = np.argsort(keys, kind="stable")
+    table, keys = table.take(pa.array(order)), keys[order]
     first = np.concatenate([[True], keys[1:] != keys[:-1]])
     if not first.all():
         table = table.filter(pa.array(first))

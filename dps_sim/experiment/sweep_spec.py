@@ -82,6 +82,30 @@ class ParameterSpec(BaseModel):
         return self
 
 
+class Threshold(BaseModel):
+    """A satisficing threshold on a KPI: the policy's mean in a future must be at most ``max``
+    and/or at least ``min``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min: Number | None = Field(None, description="the KPI must be at least this")
+    max: Number | None = Field(None, description="the KPI must be at most this")
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> "Threshold":
+        if self.min is None and self.max is None:
+            raise ValueError("give min, max or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError("min must not be above max")
+        return self
+
+    def holds(self, value: float) -> bool:
+        return (self.min is None or value >= self.min) and (self.max is None or value <= self.max)
+
+    def describe(self) -> dict[str, float]:
+        return {k: v for k, v in (("min", self.min), ("max", self.max)) if v is not None}
+
+
 class SweepFile(BaseModel):
     """What a sweep file may hold (the structure; names are checked against the scenario afterwards)."""
 
@@ -100,6 +124,12 @@ class SweepFile(BaseModel):
     kpis: list[str] = Field(list(DEFAULT_KPIS), min_length=1, max_length=100, description="KPIs to analyse")
     common_random_numbers: Annotated[bool, Field(strict=True)] = Field(
         False, description="true: replication r of every point uses the same seed")
+    policies: Literal["all"] | Annotated[list[str], Field(min_length=1, max_length=100)] | None = Field(
+        None, description="policies x futures: 'all' or a list of the scenario's policies; every point runs each, "
+                          "replication r of every policy sharing a seed, compared with the baseline")
+    satisficing: dict[str, Threshold] = Field(
+        {}, max_length=100, description="policies x futures: KPI thresholds {min: x} and/or {max: y}; robustness.csv "
+                                        "counts the futures in which each policy meets each")
 
 
 SWEEP_KEYS: dict[str, str] = {k: f.description or "" for k, f in SweepFile.model_fields.items()}
@@ -121,11 +151,23 @@ class SweepSpec:
     kpis: tuple[str, ...]
     common_random_numbers: bool = False
     description: str = ""
+    policies: tuple[str, ...] = ()          # policies x futures: the baseline first; () for a one-policy sweep
+    satisficing: dict[str, Threshold] = field(default_factory=dict)
     base: Scenario = field(init=False)      # the scenario with the policy applied: what points override
     _design: Design | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.base = resolve_policy(self.scenario, self.policy)
+        self.bases = {name: resolve_policy(self.scenario, name) for name in self.policies}
+
+    @property
+    def policy_count(self) -> int:
+        """Policies each point runs (1 for a one-policy sweep)."""
+        return max(1, len(self.policies))
+
+    def task_key(self, point: int, policy: int) -> str:
+        """A run's scenario key: the point id, with the policy's index after a colon in a policies sweep."""
+        return f"{point}:{policy}" if self.policies else str(point)
 
     @property
     def name(self) -> str:
@@ -135,7 +177,7 @@ class SweepSpec:
         return point_count(self.method, len(self.parameters), self.samples, list(self.parameters.values()))
 
     def run_count(self) -> int:
-        return self.point_count() * self.replications
+        return self.point_count() * self.policy_count * self.replications
 
     def design(self) -> Design:
         if self._design is None:
@@ -166,15 +208,19 @@ class SweepSpec:
                             for g in CONSTRAINED_GROUPS if any(n.startswith(g + ".") for n in self.parameters)],
             "kpis": list(self.kpis),
             "common_random_numbers": self.common_random_numbers,
+            "policies": list(self.policies),
+            "satisficing": {k: t.describe() for k, t in self.satisficing.items()},
             "seed_note": ("point p, replication r runs with numpy SeedSequence(entropy=seed, spawn_key="
-                          + ("(r,))" if self.common_random_numbers else "(p, r))")),
+                          + ("(r,))" if self.common_random_numbers else "(p, r))")
+                          + (": the same seed for every policy at a point" if self.policies else "")),
         }
 
     def fingerprint(self) -> str:
         """Hash of what determines the results (not the KPIs analysed): resume refuses a mismatch."""
         d = self.describe()
         data = {k: d[k] for k in ("method", "samples", "replications", "seed", "parameters", "common_random_numbers",
-                                   "policy")}
+                                   "policy", "policies")}
+        data["bases"] = {n: b.model_dump(mode="json") for n, b in self.bases.items()}
         data["base"] = self.base.model_dump(mode="json")
         data["code"] = LOADED_CODE
         return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()

@@ -20,6 +20,9 @@ from ..model.engine import simulate
 from ..scenario.schema import Scenario
 from .seeds import replication_seed
 
+ALL_KPIS: tuple[str, ...] = (*metrics.KPI_NAMES, *metrics.EXTRA_KPIS)
+"""Every KPI a replication reports: a failed one reports each as NaN, so no table loses a column."""
+
 
 @dataclass(frozen=True)
 class Task:
@@ -63,7 +66,7 @@ def run_task(payload: Payload, task: Task) -> TaskResult:
             res.providers = metrics.provider_columns(out)
             res.events = metrics.event_columns(out) if payload.events != "none" else {}
     except Exception as exc:  # a failed replication is data, not a crash
-        res = TaskResult(task, {name: float("nan") for name in metrics.KPI_NAMES},
+        res = TaskResult(task, dict.fromkeys(ALL_KPIS, float("nan")),
                          error=f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}")
     res.seconds = time.perf_counter() - t0
     return res

@@ -11,13 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import ndtri
 
 from . import finance as fin
 from . import procurement as proc
+from .calendar import working_days_later
+from .finance import MONTH_DAYS
 from .market import Market
 from .population import ACTIVE
 from .streams import item_key, keyed_normals, keyed_uniforms
-from .bids import MIN_REACH_SHARE, assessed_quality, bid_cost
+from .bids import MIN_REACH_SHARE, assessed_quality, bid_cost, clarity
 
 APPLY_WINDOW_DAYS = 15.0
 """Applications are submitted within the first fortnight of the month (assumption)."""
@@ -40,8 +43,9 @@ def applications(mk: Market, m: int, day: float) -> Applications | None:
     k = mk.entered[m]
     adm = s.procurement.admission
     eligible = (P.status[:k] == ACTIVE) & ~P.admitted[:k] & ~P.applying[:k] & (P.next_apply_day[:k] <= day)
-    typical = s.procurement.competitions.lot_value.median
-    useful = P.capacity[:k] >= MIN_REACH_SHARE * typical
+    lv = s.procurement.competitions.lot_value     # a small lot it could take (not the median lot)
+    small_lot = lv.median * np.exp(lv.sigma * float(ndtri(adm.useful_lot_quantile)))
+    useful = P.capacity[:k] >= MIN_REACH_SHARE * small_lot
     if s.support.consortia:
         useful |= ~P.private[:k]
     idx = np.flatnonzero(eligible & useful)
@@ -68,8 +72,8 @@ def applications(mk: Market, m: int, day: float) -> Applications | None:
     submit = day + np.floor(u[1, go] * APPLY_WINDOW_DAYS)
     mk.log.add_many("application", submit, provider=apply)
     noise = keyed_normals(key, apply, (2,))[0]
-    score = assessed_quality(P.quality[apply], P.skill[apply], noise, s.behaviour)
-    decide = submit + proc.evaluation_days(adm.evaluation_working_days)
+    score = assessed_quality(P.quality[apply], P.skill[apply], noise, s.behaviour, clarity(mk, apply))
+    decide = working_days_later(mk.s.start_date, submit, adm.evaluation_working_days, mk.H * MONTH_DAYS)
     order = np.argsort(decide, kind="stable")
     return Applications(who=apply[order], score=score[order], decide_day=decide[order])
 

@@ -27,9 +27,11 @@ import numpy as np
 from ..scenario.schema import Weights
 from . import finance as fin
 from .bids import QUALITY_SCALE_MAX
+from .budget import schedule
 from .market import Market
 from .population import ACTIVE
 from .rounds import Round
+from .stores import LIVE
 
 # --------------------------------------------------------------------------- scoring rules
 
@@ -111,6 +113,11 @@ def count_bids(mk: Market, rnd: Round, day: float) -> None:
     counters["bids"] += len(who)
     counters["bids_small"] += int(small.sum())
     counters["unopposed_lots"] += int((counts == 1).sum())
+    counters["lots_with_bids"] += int((counts >= 1).sum())
+    L = rnd.lots
+    counters["relets_expiry"] += int((L.incumbent >= 0).sum())
+    own = (B.who == L.incumbent[B.at]) & (L.incumbent[B.at] >= 0)    # the incumbent bid alone for its re-let
+    counters["relets_incumbent_bid"] += len(np.unique(B.at[own]))
     mk.log.add_many("bid", day, provider=who, lot=rnd.lots.lot[B.at], amount=B.price, value=B.panel)
     if small.any():
         counters["assess_gap_small_sum"] += float((B.quality[small] - B.panel[small]).sum())
@@ -118,7 +125,8 @@ def count_bids(mk: Market, rnd: Round, day: float) -> None:
 
 
 CONTRACT_COLUMNS = ("need", "lot", "lead", "consortium", "annual_value", "original_value", "start", "end", "terms",
-                    "reach", "unit_cost", "quality", "assessed", "delivery", "bond", "collateral", "fee")
+                    "reach", "unit_cost", "quality", "assessed", "delivery", "bond", "collateral", "fee", "awarded",
+                    "switched")
 
 
 @dataclass
@@ -127,15 +135,15 @@ class Awards:
 
     first_month: int                  # the month after the tender window closes: earliest start
     rows: list[tuple] = field(default_factory=list)
-    parties: list[tuple[int, int, float]] = field(default_factory=list)
+    parties: list[tuple[int, int, float, float]] = field(default_factory=list)
 
     def flush(self, mk: Market, day: float) -> None:
         if not self.rows:
             return
         cols = dict(zip(CONTRACT_COLUMNS, (np.array(col) for col in zip(*self.rows))))
         c = mk.contracts.add_many(len(self.rows), **cols)
-        pc, who, share = (np.array(col) for col in zip(*self.parties))
-        mk.parties.add_many(len(self.parties), contract=pc, provider=who, share=share)
+        pc, who, share, pay = (np.array(col) for col in zip(*self.parties))
+        mk.parties.add_many(len(self.parties), contract=pc, provider=who, share=share, pay_share=pay)
         fee = cols["fee"] > 0
         if fee.any():
             mk.log.add_many("winner_fee", day, provider=cols["lead"][fee], contract=c[fee], amount=cols["fee"][fee])
@@ -156,9 +164,13 @@ def close_round(mk: Market, rnd: Round, day: float) -> None:
     waived = s.support.bond_waiver & ~mk.P.private[lead]
     bond = np.zeros(len(B.who)) if s.procurement.route == "grant" else fin.bond_amount(B.price, pb.threshold, pb.fraction, waived)
     awards = Awards(first_month=int(fin.month_of(day)) + 1)
+    taper = s.contracts.taper_per_year
     for i in np.lexsort((L.key, -L.value)).tolist():
+        if mk.budget.active:  # the lot's earmark gives way to the contract's own commitment
+            mk.budget.release(*schedule(int(L.start[i]), int(L.length[i]), float(L.value[i]), taper))
         for j in order[starts[i]:starts[i + 1]].tolist():
             if try_award(mk, rnd, i, j, float(bond[j]), awards, day):
+                mk.counters["relets_retained"] += int(L.incumbent[i] >= 0 and lead[j] == L.incumbent[i])
                 break
         else:
             failed_competition(mk, rnd, i, day)
@@ -166,7 +178,8 @@ def close_round(mk: Market, rnd: Round, day: float) -> None:
 
 
 def try_award(mk: Market, rnd: Round, i: int, j: int, bond: float, awards: Awards, day: float) -> bool:
-    """Award lot ``i`` to bid ``j`` if its bidder is still in the market with room and cash for the bond collateral."""
+    """Award lot ``i`` to bid ``j`` if its bidder is still in the market, not excluded, with room and cash for the
+    bond collateral (the incumbent of an expiry re-let counts the capacity its expiring contract frees)."""
     s, P, N = mk.s, mk.P, mk.needs
     B, L = rnd.bids, rnd.lots
     provider = int(B.who[j])
@@ -177,18 +190,31 @@ def try_award(mk: Market, rnd: Round, i: int, j: int, bond: float, awards: Award
         return False
     team = cons.team.tolist() if cons is not None else (lead,)
     shares = cons.shares.tolist() if cons is not None else (1.0,)
-    if cons is None and P.capacity[lead] - P.committed[lead] < price:
+    pays = cons.pay.tolist() if cons is not None else (1.0,)
+    month = awards.first_month - 1
+    if (mk.tender.excluded_until[list(team)] > month).any():
+        return False      # terminated since the call-off: excluded at any stage (PCR 2015 reg 57(8)(g), 57(10))
+    freed = float(L.freed[i]) if lead == L.incumbent[i] and mk.contracts.status[L.expiring[i]] == LIVE else 0.0
+    if cons is None and P.capacity[lead] - P.committed[lead] + freed < price:
         return False
     if cons is not None:
         if (P.status[team] != ACTIVE).any():
             return False
-        if (P.capacity[team] - P.committed[team]).clip(min=0).sum() < price:
+        room = (P.capacity[team] - P.committed[team]).clip(min=0)
+        if np.minimum(room, cons.stated).sum() < price:      # each party's stated capability, if it still has it
             return False
     collateral = bond * s.contracts.performance_bond.collateral_share
-    if P.in_hand[lead] - collateral < mk.floor(lead):
+    bond_fee = s.contracts.performance_bond.arrangement_fee if bond > 0 else 0.0
+    first_premium = bond * s.contracts.performance_bond.premium_rate      # due at the start, a year in advance
+    if P.in_hand[lead] - collateral - bond_fee - first_premium < mk.floor(lead):
         return False
     need, length, lot = int(L.need[i]), int(L.length[i]), int(L.lot[i])
     start = max(int(N.start[need]), awards.first_month)
+    if mk.budget.active:
+        months, amounts = schedule(start, length, price, s.contracts.taper_per_year)
+        if not mk.budget.fits(months, amounts):
+            return False
+        mk.budget.commit(months, amounts)
     terms = fin.TERMS.index(s.contracts.payment.terms)
     if s.procurement.route == "grant" or (s.support.upfront_below is not None and price < s.support.upfront_below):
         terms = fin.ADVANCE  # grants, and small contracts under the up-front support policy
@@ -196,24 +222,35 @@ def try_award(mk: Market, rnd: Round, i: int, j: int, bond: float, awards: Award
     delivery = min(1.15, max(0.3, 0.75 + 0.07 * quality + s.behaviour.delivery_sd * float(B.delivery_z[j])))
     c = mk.contracts.n + len(awards.rows)
     fee = s.procurement.winner_fee_rate * price
+    switched = bool(0 <= N.last_lead[need] != lead)     # a different provider takes the service over (F31)
     awards.rows.append((need, lot, lead, cons is not None, price, price, start, start + length, terms,
-                        float(B.reach[j]), float(B.unit_cost[j]), quality, panel, delivery, bond, collateral, fee))
+                        float(B.reach[j]), float(B.unit_cost[j]), quality, panel, delivery, bond, collateral, fee,
+                        month, switched))
     N.failures[need] = 0
+    N.last_lead[need] = lead
+    mk.counters["switches"] += int(switched)
     total_value = price * length / 12.0
     small_share = 0.0
     learn = s.behaviour.learn_per_win
-    for who, share in zip(team, shares):
-        awards.parties.append((c, who, share))
+    for who, share, pay in zip(team, shares, pays):
+        awards.parties.append((c, who, share, pay))
         P.committed[who] += share * price
-        P.value_won[who] += share * total_value
+        P.value_won[who] += pay * total_value
         P.wins[who] += 1
         P.skill[who] += learn * (1.0 - P.skill[who])
-        small_share += share if P.band[who] <= 1 else 0.0
+        small_share += pay if P.band[who] <= 1 else 0.0
+    if cons is not None:
+        P.consortium_member[list(team)] = True
+        mk.counters["awarded_value_consortium"] += total_value
     if collateral > 0:
         P.cash[lead] -= collateral
         P.in_hand[lead] -= collateral
         P.collateral[lead] += collateral
         mk.flows["collateral_locked"][lead] -= collateral
+    if bond_fee > 0:    # legal and broker costs of arranging the bond (seed 000 l.19)
+        P.cash[lead] -= bond_fee
+        P.in_hand[lead] -= bond_fee
+        mk.flows["bond_fees"][lead] -= bond_fee
     if fee > 0:
         P.cash[lead] -= fee
         P.in_hand[lead] -= fee

@@ -56,11 +56,24 @@ def win_chance_estimate(skill: np.ndarray, behaviour: Behaviour) -> np.ndarray:
     return np.minimum(np.maximum((0.5 + np.asarray(skill)) / behaviour.expected_bidders, 0.02), 0.95)
 
 
-def assessed_quality(quality: np.ndarray, skill: np.ndarray, noise: np.ndarray, behaviour: Behaviour) -> np.ndarray:
-    """The panel's 0-5 score: true quality mixed with bid-writing skill, plus evaluator noise."""
-    w = behaviour.skill_weight
-    raw = (1 - w) * quality + w * QUALITY_SCALE_MAX * skill + behaviour.evaluator_noise * noise
+def assessed_quality(quality: np.ndarray, skill: np.ndarray, noise: np.ndarray, behaviour: Behaviour,
+                     clear: np.ndarray | float = 0.0) -> np.ndarray:
+    """The panel's 0-5 score: true quality mixed with bid-writing skill, plus evaluator noise.
+
+    ``clear`` (0-1) is how far bid-writing training lets a submission show what the
+    organisation really does: it cuts both the weight of writing skill and the noise by
+    that share (seed 003 ¶14: training for those "good at youth work but poor at writing
+    bids"), so a trained organisation's score is nearer its true quality.
+    """
+    clear = np.asarray(clear, dtype=float)
+    w = behaviour.skill_weight * (1.0 - clear)
+    raw = (1 - w) * quality + w * QUALITY_SCALE_MAX * skill + behaviour.evaluator_noise * (1.0 - clear) * noise
     return np.minimum(np.maximum(raw, 0.0), QUALITY_SCALE_MAX)
+
+
+def clarity(mk: Market, idx: np.ndarray) -> np.ndarray:
+    """How clearly each organisation's submissions show its true quality: the training effect if trained, else 0."""
+    return np.where(mk.P.trained[idx], mk.s.support.training_clarity, 0.0)
 
 
 @dataclass(frozen=True)

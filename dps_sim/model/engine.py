@@ -11,7 +11,8 @@ room                      what it decides
 ``shocks``                funding cuts, cost inflation, grant loss (schedule and effects)
 ``contracts``             starts, delivery, monitoring, extensions, ends, service gaps
 ``payments``              invoices, when they are paid, the commissioner's ledger
-``finance``               each month's other income, spending and bond premiums
+``finance``               each month's other income, spending, credit, interest and bond premiums
+``budget``                the council's envelope: which lots can be let, commitments
 ``admission``             applications and decisions (DPS and framework)
 ``tendering``             call-offs and who bids, a round at once (rules in ``bids``;
                           ``consortia`` for joint bids)

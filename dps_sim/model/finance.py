@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .budget import taper_factor  # noqa: F401  the payment rules use it as fin.taper_factor
 from .funding import expected_income_step, income_shift_step
 from .market import Market
 from .population import ACTIVE
@@ -64,12 +65,6 @@ def is_quarter_end(contract_month: np.ndarray, length: np.ndarray) -> np.ndarray
     return ((contract_month + 1) % 3 == 0) | (contract_month + 1 >= np.asarray(length))
 
 
-def taper_factor(contract_month: np.ndarray, taper_per_year: float) -> np.ndarray:
-    """Share of the first year's value paid in a contract month when value tapers each year."""
-    year = np.asarray(contract_month) // 12
-    return (1.0 - taper_per_year) ** year
-
-
 def bond_amount(annual_value: np.ndarray, threshold: float | None, fraction: float, waived: np.ndarray | bool = False) -> np.ndarray:
     """Performance bond required on a contract: ``fraction`` of annual value at or above the threshold."""
     annual_value = np.asarray(annual_value, dtype=float)
@@ -80,8 +75,40 @@ def bond_amount(annual_value: np.ndarray, threshold: float | None, fraction: flo
 
 
 def bond_premium_monthly(bond: np.ndarray, premium_rate: float) -> np.ndarray:
-    """Monthly premium paid to the surety for a bond (a yearly rate of the bond amount)."""
+    """Monthly equivalent of the premium paid to the surety for a bond (a yearly rate of the bond amount)."""
     return np.asarray(bond) * premium_rate / 12.0
+
+
+def bond_premium_due(bond: np.ndarray, premium_rate: float, contract_month: np.ndarray) -> np.ndarray:
+    """Premium due this month: a year's premium in advance in each contract year's first month
+    (assumption: the premium is paid yearly in advance, as sureties usually ask), else nothing."""
+    return np.where(np.asarray(contract_month) % 12 == 0, np.asarray(bond) * premium_rate, 0.0)
+
+
+def bond_costs(bond: np.ndarray, premium_rate: float, fee: float, months: np.ndarray) -> np.ndarray:
+    """£ a bond costs its holder over a contract: the arrangement fee plus the premium for ``months`` (0 without a bond)."""
+    bond = np.asarray(bond, dtype=float)
+    return np.where(bond > 0, fee + bond * premium_rate * np.asarray(months) / 12.0, 0.0)
+
+
+def bond_price_load(bond: np.ndarray, annual_value: np.ndarray, premium_rate: float, fee: float,
+                    months: np.ndarray) -> np.ndarray:
+    """Share by which a bidder marks its unit cost up to recover the bond's costs: a year's premium plus
+    the arrangement fee spread over the contract's years, over the lot's annual value."""
+    months = np.maximum(np.asarray(months, dtype=float), 1.0)
+    yearly = bond_costs(bond, premium_rate, fee, months) * 12.0 / months
+    return yearly / np.maximum(np.asarray(annual_value, dtype=float), 1.0)
+
+
+def bond_call(bond: float, collateral: float) -> tuple[int, int]:
+    """Pence a called bond pays the council: (from the collateral, the provider's liability for the rest).
+
+    The surety pays the council the whole bond; the collateral is forfeited to it and the
+    uncollateralised part is recovered from the provider under its counter-indemnity (a
+    debt that can deepen an insolvency). The two add up to the bond, to the penny.
+    """
+    total, held = int(to_pence(bond)), int(to_pence(min(collateral, bond)))
+    return held, total - held
 
 
 def average_cash(end_cash: np.ndarray, arrived_late: np.ndarray, spread_flow: np.ndarray) -> np.ndarray:
@@ -166,7 +193,8 @@ def cash_step(mk: Market, m: int) -> None:
     C = mk.contracts
     live = np.flatnonzero((C.view("status") == LIVE) & (C.view("bond") > 0))
     if len(live):
-        np.add.at(premium, C.lead[live], bond_premium_monthly(C.bond[live], s.contracts.performance_bond.premium_rate))
+        np.add.at(premium, C.lead[live], bond_premium_due(C.bond[live], s.contracts.performance_bond.premium_rate,
+                                                          m - C.start[live]))
     P.cash[:k] += income - spend - premium
     mk.flows["other_income"][:k] += income
     mk.flows["spending"][:k] -= spend

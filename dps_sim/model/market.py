@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..scenario.schema import Scenario
+from . import budget as council_budget
 from .audit import EventLog
 from .population import Providers, build_population, settle_finances
 from .schedule import ScheduledShock, renewal_probability, resolve_shocks
 from .stores import Columns, new_contracts, new_needs, new_parties
 from .streams import STREAMS, spawn_streams, stream_key
 
-FLOW_NAMES = ("other_income", "spending", "delivery_cost", "bid_costs", "bond_premiums", "collateral_locked",
+FLOW_NAMES = ("other_income", "spending", "delivery_cost", "bid_costs", "bond_premiums", "bond_fees", "bond_liability", "collateral_locked",
               "collateral_released", "fees", "contract_receipts", "consortium_transfers", "overdraft_interest",
               "late_payment_interest")
 """Per-organisation cash flows (£, signed), kept so that every pound can be traced."""
@@ -30,7 +31,8 @@ COUNTERS = (
     "awarded_value_small", "notices", "terminations", "handbacks", "contract_failures", "insolvencies",
     "insolvencies_small", "closures", "entries", "applications", "admissions", "rejections",
     "assess_gap_small_sum", "assess_gap_small_n", "first_round_winners", "first_round_local_winners",
-    "bond_calls")
+    "bond_calls", "lots_with_bids", "relets_expiry", "relets_incumbent_bid", "relets_retained", "switches",
+    "users_lost_switching", "unfunded_lots", "unfunded_value", "awarded_value_consortium", "bids_vcse_bonded")
 
 OPEN_ENDED = 2**30
 """End month of an ongoing service: the horizon ends the observation, not the service."""
@@ -59,14 +61,18 @@ class PaymentBook:
     written_off_pence: int = 0
     fees: float = 0.0
     bond_calls: float = 0.0
+    bond_received_pence: int = 0        # called bonds paid to the council (collateral forfeited plus the rest)
+    bond_collateral_pence: int = 0      # of which collateral the providers forfeited
+    bond_liability_pence: int = 0       # of which the uncollateralised part charged to the providers
 
 
 @dataclass
 class TenderBook:
-    """What tendering remembers between rounds: re-lets queued by month, lots called so far."""
+    """What tendering remembers between rounds: re-lets queued by month, lots called so far, exclusions."""
 
     lot_key: int
     bids_round: np.ndarray
+    excluded_until: np.ndarray          # month from which each organisation may bid again (PCR 2015 reg 57(8)(g))
     queue: dict[int, list[int]] = field(default_factory=dict)
     n_lots: int = 0
     first_round_lots: set[int] = field(default_factory=set)
@@ -96,6 +102,7 @@ class Market:
     month_cost: np.ndarray              # £ of delivery costs this month (spread over the month)
     renewal_p: float
     keys: dict[str, int]                # 64-bit key of each named stream, for keyed draws
+    budget: council_budget.Book         # the council's commitments against its budget envelope
     cost_factor: float = 1.0            # cost inflation so far
     lot_factor: float = 1.0             # funding cuts to new lots so far
 
@@ -119,11 +126,13 @@ class Market:
         return cls(
             s=scenario, root=root, rng=rng, P=P, needs=new_needs(), contracts=new_contracts(), parties=new_parties(),
             log=EventLog(events), book=book, tender=TenderBook(lot_key=stream_key(root, "lots"),
-                                                               bids_round=np.zeros(n, np.int32)),
+                                                               bids_round=np.zeros(n, np.int32),
+                                                               excluded_until=np.zeros(n, np.int32)),
             shocks=shocks, entered=np.searchsorted(P.entry_month, np.arange(H + 1), side="right"),
             flows={k: np.zeros(n) for k in FLOW_NAMES}, counters={k: 0.0 for k in COUNTERS},
             cash_start=P.cash.copy(), arrived_late=np.zeros(n), month_cost=np.zeros(n), renewal_p=renewal_probability(shocks),
             keys={name: stream_key(root, name) for name in STREAMS},
+            budget=council_budget.Book(council_budget.envelope(scenario.budget.annual, scenario.budget.year_factors, H), H),
         )
 
     def floor(self, idx: np.ndarray | slice | int) -> np.ndarray:

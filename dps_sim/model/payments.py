@@ -119,7 +119,7 @@ def pass_on(mk: Market, c: int, pence: int, paid_day: float) -> int:
     members = rows[Pt.provider[rows] != mk.contracts.lead[c]]
     if len(members) == 0:
         return 0
-    parts = np.floor(pence * Pt.share[members]).astype(np.int64)
+    parts = np.floor(pence * Pt.pay_share[members]).astype(np.int64)
     day = np.array([paid_day + mk.s.support.consortium_pass_on_days])
     lead = int(mk.contracts.lead[c])
     book_arrival(book.transfers, book.transfers_late, day, np.array([lead]), np.array([-int(parts.sum())]))
@@ -170,4 +170,8 @@ def ledger(mk: Market) -> dict[str, float]:
         transfers_outstanding_pence=int(tr[H:].sum()) if tr is not None else 0,
         fees=float(book.fees),
         bond_calls=float(book.bond_calls),
+        bond_received_pence=int(book.bond_received_pence),
+        bond_collateral_pence=int(book.bond_collateral_pence),
+        bond_liability_pence=int(book.bond_liability_pence),
+        budget=mk.budget.total(),
     )

@@ -37,6 +37,8 @@ class Providers:
     quality: np.ndarray         # true delivery quality, 0-5
     skill: np.ndarray           # bid-writing skill, 0-1 (changes with learning)
     skill_initial: np.ndarray
+    trained: np.ndarray         # bool: has had bid-writing training (its submissions show its true quality more closely)
+    consortium_member: np.ndarray  # bool: ever a party to a consortium contract (lead or member)
     cost_per_user: np.ndarray   # £ per user per year
     capacity: np.ndarray        # £/year of contract work it can deliver
     full_cost: np.ndarray       # bool: prices cover full cost
@@ -138,15 +140,13 @@ def build_population(scenario: Scenario, pop_rng: np.random.Generator, entry_rng
     attrs = {k: np.concatenate([first[k], later[k]]) for k in first}
     n = len(attrs["band"])
     entry = np.concatenate([np.zeros(scenario.market.providers, np.int32), arrivals])
-    untrained = attrs["skill"].copy()
-    skill = untrained.copy()
-    if scenario.support.bid_training:
-        skill = apply_training(skill, attrs["band"], scenario.support.training_skill_gain)
+    trained = trained_organisations(attrs["band"], scenario.support.bid_training)
     status = np.where(entry == 0, ACTIVE, FUTURE).astype(np.int8)
-    attrs["skill"] = skill
     return Providers(
         **attrs,
-        skill_initial=untrained,
+        skill_initial=attrs["skill"].copy(),
+        trained=trained,
+        consortium_member=np.zeros(n, bool),
         entry_month=entry,
         cash=attrs["reserves_initial"] * attrs["income"] / 12.0,
         collateral=np.zeros(n),
@@ -175,10 +175,9 @@ def build_population(scenario: Scenario, pop_rng: np.random.Generator, entry_rng
     )
 
 
-def apply_training(skill: np.ndarray, band: np.ndarray, gain: float) -> np.ndarray:
-    """Bid-writing training lifts micro and small organisations' skill (capped at 1)."""
-    small = np.isin(band, SMALL_BAND_CODES)
-    return np.where(small, np.minimum(1.0, skill + gain), skill)
+def trained_organisations(band: np.ndarray, training: bool) -> np.ndarray:
+    """Who bid-writing training reaches: micro and small organisations, entrants too (seed 003 ¶8, ¶11)."""
+    return np.isin(band, SMALL_BAND_CODES) & bool(training)
 
 
 def settle_finances(P: Providers, scenario: Scenario, key: int) -> None:

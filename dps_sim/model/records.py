@@ -13,7 +13,7 @@ TS_COLUMNS = ("providers_active", "providers_active_micro", "providers_active_sm
               "providers_active_large", "providers_active_major", "providers_admitted", "small_providers_active",
               "contracts_live", "lots", "bids", "awards", "failed_competitions", "insolvencies", "contract_failures",
               "service_gap_days", "commissioner_paid", "users_reached", "median_reserve_months", "awarded_value",
-              "awarded_value_small", "cash_total", "collateral_total")
+              "awarded_value_small", "cash_total", "collateral_total", "value_delivered")
 """Columns of timeseries.parquet besides policy, replication and month."""
 
 FLOW_COUNTERS = ("lots", "bids", "awards", "failed_competitions", "insolvencies", "contract_failures",
@@ -56,6 +56,7 @@ class MonthlyRecords:
         ts["contracts_live"][m] = (C.view("status") == LIVE).sum()
         ts["commissioner_paid"][m] = paid_in_month(mk, m)
         ts["users_reached"][m] = C.view("users").sum()
+        ts["value_delivered"][m] = mk.book.earned_pence / 100.0
         ts["service_gap_days"][m] = N.view("gap_days").sum()
         res = P.cash[active] / np.maximum(P.spending[active], 1.0)
         ts["median_reserve_months"][m] = median(res)
@@ -71,4 +72,5 @@ class MonthlyRecords:
         ts = self.ts
         ts["users_reached"] = np.diff(ts["users_reached"], prepend=0.0)
         ts["service_gap_days"] = np.diff(ts["service_gap_days"], prepend=0.0)
+        ts["value_delivered"] = np.diff(ts["value_delivered"], prepend=0.0)
         return ts

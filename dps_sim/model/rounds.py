@@ -22,6 +22,10 @@ class Lots:
     reach: np.ndarray      # target users/year
     district: np.ndarray
     length: np.ndarray     # contract months offered
+    start: np.ndarray      # month the contract would start (its budget is earmarked from then)
+    incumbent: np.ndarray  # expiry re-let: lead of the expiring contract, else -1
+    expiring: np.ndarray   # expiry re-let: the expiring contract, else -1
+    freed: np.ndarray      # £/year of the incumbent's capacity the expiring contract frees
 
     def __len__(self) -> int:
         return len(self.lot)
@@ -57,4 +61,6 @@ class Team:
     """A consortium bid's members (lead first) and their shares of the work."""
 
     team: np.ndarray
-    shares: np.ndarray
+    shares: np.ndarray                # shares of the work, by stated capability
+    pay: np.ndarray | None = None     # shares of the payment: each party's own cost plus the shared margin
+    stated: np.ndarray | None = None  # £/year of work each party said it can take on

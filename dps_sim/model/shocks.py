@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..scenario.schema import CostInflation, FundingCut, GrantLoss
+from .contracts import release_budget
 from .market import Market
 from .population import ACTIVE
 from .schedule import starting
@@ -28,6 +29,8 @@ def apply_starting(mk: Market, m: int, day: float) -> None:
         if isinstance(shock, FundingCut):
             if shock.applies_to in ("all", "contracts"):
                 live = np.flatnonzero(C.view("status") <= LIVE)
+                for c in live.tolist():  # the cut part of their remaining months goes back to the budget
+                    release_budget(mk, c, m, shock.fraction)
                 C.annual_value[live] *= 1.0 - shock.fraction
                 C.reach[live] *= 1.0 - shock.scope_reduction * shock.fraction
             if shock.applies_to in ("all", "lots"):

@@ -88,6 +88,7 @@ def new_needs() -> Columns:
         "attempts": (np.int16, 0),      # competitions run for it
         "failures": (np.int16, 0),      # consecutive competitions with no award
         "gap_days": (np.float64, 0.0),  # days it went unserved
+        "last_lead": (np.int32, -1),    # lead of the last contract awarded for it, -1 if none
     })
 
 
@@ -127,6 +128,8 @@ def new_contracts() -> Columns:
         "months_delivered": (np.int32, 0),
         "invoiced": (np.float64, 0.0),       # £ invoiced so far
         "fee": (np.float64, 0.0),
+        "awarded": (np.int32, -1),           # month of the award
+        "switched": (np.bool_, False),       # taken over from a different provider (switching cost)
     })
 
 
@@ -134,6 +137,7 @@ def new_parties() -> Columns:
     return Columns({
         "contract": (np.int32, -1),
         "provider": (np.int32, -1),
-        "share": (np.float64, 0.0),
+        "share": (np.float64, 0.0),          # share of the work
+        "pay_share": (np.float64, 0.0),      # share of the payment (a consortium: own cost plus the shared margin)
         "active": (np.bool_, True),
     })

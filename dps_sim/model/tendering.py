@@ -18,13 +18,16 @@ from __future__ import annotations
 import numpy as np
 
 from . import procurement as proc
-from .bids import (APPETITE_ROW, BID_ROWS, INTEREST_ROW, MIN_REACH_SHARE, assessed_quality, bid_cost, bid_margin, bid_terms,
+from .bids import (APPETITE_ROW, BID_ROWS, INTEREST_ROW, MIN_REACH_SHARE, assessed_quality, bid_cost, bid_margin, bid_terms, clarity,
                    interest_threshold, learn, pay_bid_costs, spare_and_turnover, win_chance_estimate)
+from .budget import fund_lots
 from .consortia import consortium_bids
+from .finance import MONTH_DAYS, bond_costs, bond_price_load
 from .market import OPEN_ENDED, Market
 from .population import ACTIVE
 from .rounds import Bids, Lots, Round, Team
 from .schedule import demand_factor
+from .stores import LIVE
 from .streams import item_key, item_keys, keyed_normals, keyed_uniforms
 
 def is_round_month(mk: Market, m: int) -> bool:
@@ -34,12 +37,15 @@ def is_round_month(mk: Market, m: int) -> bool:
     return m >= first and (m - first) % c.every_months == 0 and m < mk.H - 1
 
 
-def round_candidates(mk: Market, k: int) -> np.ndarray:
-    """Organisations that may bid at all this round (in the market, admitted where the route needs it)."""
+def round_candidates(mk: Market, k: int, m: int) -> np.ndarray:
+    """Organisations that may bid at all in month ``m`` (in the market, admitted where the route needs it,
+    not excluded after a termination: PCR 2015 reg 57(8)(g))."""
     P = mk.P
-    base = P.status[:k] == ACTIVE
+    base = (P.status[:k] == ACTIVE) & (mk.tender.excluded_until[:k] <= m)
     if proc.has_admission(mk.s.procurement.route):
         base &= P.admitted[:k]
+    if proc.known_only(mk.s.procurement):
+        base &= P.entry_month[:k] == 0
     return base
 
 
@@ -50,7 +56,10 @@ def call_off_round(mk: Market, m: int, day: float) -> Round | None:
     if not relets and not new_round:
         return None
     mk.tender.bids_round[:] = 0
-    needs = (new_needs(mk, m) if new_round else []) + relets
+    fresh = new_needs(mk, m) if new_round else []
+    needs = funded(mk, fresh + relets, len(fresh), m)
+    if not needs:
+        return None
     lots = call_off(mk, needs, m, day)
     bids, teams = take_bids(mk, lots, m)
     return Round(lots=lots, bids=bids, teams=teams)
@@ -72,6 +81,44 @@ def new_needs(mk: Market, m: int) -> list[int]:
                       end=end).tolist()
 
 
+def offered_terms(mk: Market, need: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """Start month and length (months) of the contract a lot called off in month ``m`` offers."""
+    N = mk.needs
+    start = np.maximum(N.start[need].astype(np.int64), m + 1)
+    length = np.minimum(mk.s.contracts.length_months, np.maximum(1, N.end[need].astype(np.int64) - start))
+    return start, length
+
+
+def funded(mk: Market, needs: list[int], fresh: int, m: int) -> list[int]:
+    """The needs the budget can fund this month (budget room); an unfunded re-let waits for the next round.
+
+    The first ``fresh`` needs are new; an unfunded new need is not commissioned at all
+    (counted as unfunded), an unfunded re-let is tried again at the next round while the
+    service is still needed (its gap grows meanwhile).
+    """
+    if not mk.budget.active or not needs:
+        return needs
+    N, c = mk.needs, mk.s.procurement.competitions
+    need = np.asarray(needs, dtype=np.int64)
+    start, length = offered_terms(mk, need, m)
+    relet = np.arange(len(need)) >= fresh
+    ok = fund_lots(mk.budget, needs, start, length, N.value[need], relet, mk.s.contracts.taper_per_year)
+    for i in np.flatnonzero(~ok):
+        n = int(need[i])
+        mk.counters["unfunded_lots"] += 1
+        mk.counters["unfunded_value"] += float(N.value[n])
+        mk.log.add("unfunded", m * MONTH_DAYS, lot=-1, amount=float(N.value[n]))
+        if relet[i]:
+            nxt = m + 1
+            while not is_round_month(mk, nxt) and nxt < mk.H:
+                nxt += 1
+            if nxt < mk.H and N.end[n] > nxt + 1:
+                mk.tender.queue.setdefault(nxt, []).append(n)
+        else:
+            N.end[n] = N.start[n]        # never commissioned: not a service gap, an unmet need
+    return need[ok].tolist()
+
+
 def call_off(mk: Market, needs: list[int], m: int, day: float) -> Lots:
     """Number the lots, key their noise by need and attempt, and log the call-offs."""
     s, N, T = mk.s, mk.needs, mk.tender
@@ -83,20 +130,49 @@ def call_off(mk: Market, needs: list[int], m: int, day: float) -> Lots:
     T.n_lots += len(need)
     if m == s.procurement.competitions.first_round_month:
         T.first_round_lots.update(lot.tolist())
-    start = np.maximum(N.start[need].astype(np.int64), m + 1)
-    length = np.minimum(s.contracts.length_months, np.maximum(1, N.end[need].astype(np.int64) - start))
+    start, length = offered_terms(mk, need, m)
+    incumbent, expiring, freed = incumbents(mk, need)
     lots = Lots(lot=lot, need=need, key=key, value=N.value[need].copy(), reach=N.reach[need].copy(),
-                district=N.district[need].astype(np.int64), length=length)
+                district=N.district[need].astype(np.int64), length=length, start=start, incumbent=incumbent,
+                expiring=expiring, freed=freed)
     mk.counters["lots"] += len(need)
     mk.log.add_many("call_off", day, lot=lot, amount=lots.value, value=lots.district.astype(float))
     return lots
+
+
+def incumbents(mk: Market, need: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each lot: the lead of the live contract it re-lets, that contract, and the capacity it frees.
+
+    A lot whose need still has a live contract is an expiry re-let (a failed contract is
+    closed before its need is queued). The freed capacity is the lead's share of the
+    contract's value, the amount its ``committed`` drops by when the contract ends. With
+    ``incumbent_relet`` off (the rule before issue 12) the incumbent is still named, for the
+    retention KPI, but frees nothing and is treated like any other candidate.
+    """
+    C, Pt = mk.contracts, mk.parties
+    n = len(need)
+    incumbent, expiring, freed = np.full(n, -1, np.int64), np.full(n, -1, np.int64), np.zeros(n)
+    if n == 0:
+        return incumbent, expiring, freed
+    c = mk.needs.contract[need].astype(np.int64)
+    live = np.flatnonzero(c >= 0)
+    live = live[C.status[c[live]] == LIVE]
+    cl = c[live]
+    incumbent[live], expiring[live] = C.lead[cl], cl
+    freed[live] = C.original_value[cl]
+    for j in np.flatnonzero(C.consortium[cl]):                       # the lead's share of a consortium's work
+        rows = np.flatnonzero((Pt.view("contract") == cl[j]) & (Pt.view("provider") == incumbent[live[j]]))
+        freed[live[j]] = float(Pt.share[rows].sum()) * C.original_value[cl[j]]
+    if not mk.s.procurement.competitions.incumbent_relet:
+        freed[:] = 0.0
+    return incumbent, expiring, freed
 
 
 SLACK = 1e-9
 """Relative margin by which the screen of :func:`pairs` errs on the side of keeping a pair."""
 
 
-def pairs(mk: Market, lots: Lots, k: int, caps: tuple[np.ndarray, np.ndarray], bonded: np.ndarray
+def pairs(mk: Market, lots: Lots, k: int, caps: tuple[np.ndarray, np.ndarray], bonded: np.ndarray, m: int
           ) -> tuple[np.ndarray, np.ndarray]:
     """The lots × candidates table: (lot index, organisation) for the candidates that could take each lot.
 
@@ -106,10 +182,12 @@ def pairs(mk: Market, lots: Lots, k: int, caps: tuple[np.ndarray, np.ndarray], b
     ``bonded`` which lots need a bond. Organisations are sorted by cap once a round, so each
     lot's candidates are a prefix of its district's list: the table never holds the
     organisations that could not take a lot. The exact rules are then applied to the pairs
-    (:func:`take_bids`); the screen only keeps a superset (``SLACK``).
+    (:func:`take_bids`); the screen only keeps a superset (``SLACK``). The incumbent of an
+    expiry re-let is always paired with its own lot (its cap does not count the capacity the
+    expiring contract frees).
     """
     P = mk.P
-    base = round_candidates(mk, k)
+    base = round_candidates(mk, k, m)
     cw = P.county_wide[:k]
     D = mk.s.market.districts
     county_code = np.where(cw, D, P.district[:k].astype(np.int64))     # county-wide organisations as district D
@@ -127,6 +205,15 @@ def pairs(mk: Market, lots: Lots, k: int, caps: tuple[np.ndarray, np.ndarray], b
             counts.append(n)
     org = np.concatenate(parts) if parts else np.zeros(0, np.int64)
     at = np.repeat(np.repeat(np.arange(len(lots)), 2), counts)
+    rule = mk.s.procurement.competitions.incumbent_relet
+    inc = np.flatnonzero((lots.incumbent >= 0) & (lots.incumbent < k) & rule)
+    inc = inc[base[lots.incumbent[inc]]]
+    if len(inc):
+        bounds = np.searchsorted(at, np.arange(len(lots) + 1))           # pairs are grouped by lot
+        inc = np.array([i for i in inc.tolist() if not (org[bounds[i]:bounds[i + 1]] == lots.incumbent[i]).any()],
+                       dtype=np.int64)                                   # not yet paired
+        at = np.concatenate([at, inc]).astype(np.int64)
+        org = np.concatenate([org, lots.incumbent[inc]]).astype(np.int64)
     return at, org
 
 
@@ -140,15 +227,39 @@ def lot_caps(mk: Market, k: int, cost: np.ndarray) -> tuple[np.ndarray, np.ndarr
     pb = s.contracts.performance_bond
     spare, turnover = spare_and_turnover(mk, slice(0, k))
     mult = s.procurement.admission.min_turnover_multiple
-    cap = np.minimum(2.0 * spare, turnover / mult if mult > 0 else np.inf)
+    cap = np.minimum(2.0 * spare, np.maximum(turnover / mult if mult > 0 else np.inf,
+                                             proc.turnover_exempt_below(s.procurement)))
     headroom = P.in_hand[:k] - cost - mk.bid_floor(slice(0, k))
     cap = np.where(headroom >= 0, cap, -np.inf) * (1 + SLACK)
-    per_value = pb.fraction * pb.collateral_share
+    per_value = pb.fraction * (pb.collateral_share + pb.premium_rate)
     if per_value <= 0:
         return cap, cap
     bond_cap = np.minimum(cap, np.maximum(headroom, 0) / per_value * (1 + SLACK))
     waived = s.support.bond_waiver & ~P.private[:k]
     return cap, np.where(waived | (cap == -np.inf), cap, bond_cap)
+
+
+APPEAL_ROW, APPEAL_INDEX = 7, 2**39
+"""Keyed row and counter of a lot's own appeal draw (beyond every organisation's number, so no pair shares it)."""
+
+
+def lot_appeal(lots: Lots) -> np.ndarray:
+    """Each lot's appeal draw: standard normal, keyed by the lot (need and attempt), the same under every policy."""
+    return keyed_normals(lots.key, np.full(len(lots), APPEAL_INDEX, np.int64), (APPEAL_ROW,))[0]
+
+
+def lot_fit(lots: Lots, at: np.ndarray, org: np.ndarray, appeal_sd: float) -> np.ndarray:
+    """How well lot ``at`` fits organisation ``org`` (standard normal; lower: better).
+
+    The organisation's own keyed draw ``z₄`` less the lot's appeal ``a`` (district, service
+    fit: shared by every organisation), scaled so that the fit stays standard normal:
+    ``(z₄ − appeal_sd × a) / √(1 + appeal_sd²)``. ``lot_interest`` thus remains the average
+    chance that a lot interests an organisation, while appealing lots interest many at once.
+    """
+    z = keyed_normals(lots.key[at], org, (INTEREST_ROW,))[0]
+    if appeal_sd <= 0:
+        return z
+    return (z - appeal_sd * lot_appeal(lots)[at]) / np.sqrt(1.0 + appeal_sd**2)
 
 
 def take_bids(mk: Market, lots: Lots, m: int) -> tuple[Bids, list[Team]]:
@@ -170,26 +281,31 @@ def take_bids(mk: Market, lots: Lots, m: int) -> tuple[Bids, list[Team]]:
     bonded_lot = np.zeros(len(lots), bool)
     if s.procurement.route != "grant" and pb.threshold is not None:
         bonded_lot = lots.value >= pb.threshold
-    at, org = pairs(mk, lots, k, lot_caps(mk, k, cost_o), bonded_lot)
+    at, org = pairs(mk, lots, k, lot_caps(mk, k, cost_o), bonded_lot, m)
     value = lots.value[at]
-    spare, turnover = spare_o[org], turnover_o[org]
-    ok = (spare >= MIN_REACH_SHARE * value) & proc.meets_turnover(turnover, value, s.procurement.admission.min_turnover_multiple)
-    collateral = np.zeros(len(at))
+    own = (org == lots.incumbent[at]) & s.procurement.competitions.incumbent_relet   # the incumbent on its re-let
+    spare, turnover = spare_o[org] + np.where(own, lots.freed[at], 0.0), turnover_o[org]
+    ok = (spare >= MIN_REACH_SHARE * value) & proc.meets_turnover(turnover, value, s.procurement.admission.min_turnover_multiple,
+                                                                  proc.turnover_exempt_below(s.procurement))
+    bond = np.zeros(len(at))
     if s.procurement.route != "grant" and pb.threshold is not None:
         bonded = (value >= pb.threshold) & ~(s.support.bond_waiver & ~P.private[org])
-        collateral[bonded] = pb.fraction * value[bonded] * pb.collateral_share
+        bond[bonded] = pb.fraction * value[bonded]
+    collateral = bond * (pb.collateral_share + pb.premium_rate) + np.where(bond > 0, pb.arrangement_fee, 0.0)
+    # cash needed at award and start: collateral, arrangement fee, the first year's premium
     cost = cost_o[org]
     cash, floor = P.in_hand[org], mk.bid_floor(org)
     ok &= cash - cost - collateral >= floor
     # then interest, drawn only for the pairs that could bid (keyed rows do not depend on who else is drawn)
     w = np.flatnonzero(ok)
-    fit = keyed_normals(lots.key[at[w]], org[w], (INTEREST_ROW,))[0]   # how well the lot fits (lower: better)
-    interested = fit < interest_threshold(beh.lot_interest)
+    fit = lot_fit(lots, at[w], org[w], beh.lot_appeal_sd)               # how well the lot fits (lower: better)
+    interested = (fit < interest_threshold(beh.lot_interest)) | own[w]  # incumbents always consider their re-let
     w, fit = w[interested], fit[interested]
     at, org, keys, value, length = at[w], org[w], lots.key[at[w]], value[w], lots.length[at[w]]
-    spare, collateral, cost, cash, floor = spare[w], collateral[w], cost[w], cash[w], floor[w]
+    spare, collateral, cost, cash, floor, bond = spare[w], collateral[w], cost[w], cash[w], floor[w], bond[w]
     skill = P.skill[org]
-    gain = win_chance_estimate(skill, beh) * beh.contract_value_share * value * length / 12.0
+    bond_cost = bond_costs(bond, pb.premium_rate, pb.arrangement_fee, length)    # the bond's fee and premiums
+    gain = win_chance_estimate(skill, beh) * (beh.contract_value_share * value * length / 12.0 - bond_cost)
     appetite = keyed_normals(keys, org, (APPETITE_ROW,))[0]
     c = np.flatnonzero(gain * np.exp(beh.appetite_sd * appetite) >= cost)
     c = c[np.lexsort((fit[c], cost[c] - gain[c], org[c]))]           # per organisation, best net gain first
@@ -210,11 +326,13 @@ def take_bids(mk: Market, lots: Lots, m: int) -> tuple[Bids, list[Team]]:
     margin = bid_margin(full, z[1], beh)
     ambition = np.minimum(np.maximum(1.05 + 0.15 * (skill[b] - 0.5) + beh.ambition_sd * z[2], 0.8), 1.4)
     unit_cost = P.cost_per_user[who]  # direct cost before inflation; bids price in today's costs
-    priced = unit_cost * np.where(full, 1.0 + s.finance.overhead_rate, 1.0) * mk.cost_factor
+    load = bond_price_load(bond[b], value[b], pb.premium_rate, pb.arrangement_fee, length[b])
+    priced = unit_cost * np.where(full, 1.0 + s.finance.overhead_rate, 1.0) * mk.cost_factor * (1.0 + load)
     terms = bid_terms(value[b], lots.reach[at[b]], spare[b], priced, margin, ambition)
+    mk.counters["bids_vcse_bonded"] += int(((bond[b] > 0) & ~P.private[who]).sum())
     quality = P.quality[who]
     bids = Bids(at=at[b], who=who, price=terms.price, reach=terms.reach, valid=terms.valid,
-                panel=assessed_quality(quality, skill[b], z[0], beh), quality=quality, unit_cost=unit_cost,
+                panel=assessed_quality(quality, skill[b], z[0], beh, clarity(mk, who)), quality=quality, unit_cost=unit_cost,
                 delivery_z=z[3], lottery_z=z[4])
     learn(mk, who)
     teams: list[Team] = []

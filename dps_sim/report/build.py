@@ -1,4 +1,8 @@
-"""build_report: charts, report.html and report.pdf from the saved tables of a results folder."""
+"""build_report: charts, report.html and report.pdf from the saved tables of a results folder.
+
+A results folder owns only the files its manifest lists (with their SHA-256): the report refuses to
+replace a report file the tool did not write, lists what it writes in the manifest, and removes an
+old chart it did not draw this time only if the manifest says the tool wrote it."""
 
 from __future__ import annotations
 
@@ -7,7 +11,8 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..experiment.store import atomic_write_text
+from ..experiment.outdir import check_report_target, owned, read_manifest
+from ..experiment.store import atomic_write_text, writing
 from .content import RenderedChart, ReportContent, compose
 from .charts import ChartFunction
 from .data import ResultsFolder
@@ -113,18 +118,29 @@ class ChartStream:
         self.streams.clear()
 
 
-def render_charts(data: ResultsFolder, workers: int | None = None,
-                  stream: ChartStream | None = None) -> list[RenderedChart]:
+def chart_files(data: ResultsFolder) -> list[str]:
+    """The chart files a report of this folder may write (relative to the folder)."""
+    return [f"charts/{fn.__name__}.{ext}" for fn in chart_functions(data) for ext in ("png", "svg")]
+
+
+def render_charts(data: ResultsFolder, workers: int | None = None) -> list[RenderedChart]:
     """Draw and save every chart whose tables are present, in report order, sharing the work with
-    helper processes (``stream``: charts already being drawn, of which the rest are drawn now); charts a
-    failed helper should have drawn are drawn here instead."""
-    stream = stream or ChartStream(data, workers)
+    helper processes; charts a failed helper should have drawn are drawn here instead."""
+    with writing(data.folder, chart_files(data)):
+        return finish_charts(data, ChartStream(data, workers))
+
+
+def finish_charts(data: ResultsFolder, stream: ChartStream) -> list[RenderedChart]:
+    """Every chart of the stream, the rest drawn now; then an earlier build's chart not drawn this time is
+    removed, only if the tool wrote it (inside ``writing``: the manifest lists the files the tool owns)."""
     list(stream)
     rendered = stream.done
-    stale = set(CHART_NAMES) - {c.name for c in rendered}
-    for name in stale:
+    mine = owned(read_manifest(data.folder), data.folder)
+    stale = sorted(set(CHART_NAMES) - {c.name for c in rendered})
+    for name in stale:  # an earlier build's chart not drawn this time: removed only if the tool wrote it
         for ext in ("png", "svg"):
-            (data.folder / "charts" / f"{name}.{ext}").unlink(missing_ok=True)
+            if f"charts/{name}.{ext}" in mine:
+                (data.folder / "charts" / f"{name}.{ext}").unlink(missing_ok=True)
     return rendered
 
 
@@ -140,15 +156,17 @@ def build_report(folder: str | Path, workers: int | None = None) -> Path:
     ``workers``: processes that draw charts (default: the machine's cores, at most four). The PDF is
     written first, each chart page as soon as its chart is drawn, then the HTML."""
     folder = Path(folder)
+    check_report_target(folder)  # a report file that is a user's own: refused, before anything is drawn
     data = ResultsFolder.open(folder)
-    stream = ChartStream(data, workers, here_first=PDF_BESIDE)
-    content = compose(data, [])
-    content.charts = stream  # type: ignore[assignment]  # consumed, in order, by the PDF's chart pages
-    try:
-        with house_style():
-            write_pdf(content, folder / "report.pdf")
-    finally:  # every chart drawn and every helper waited for, even when the PDF failed
-        content.charts = render_charts(data, workers, stream)
-    html_path = folder / "report.html"
-    atomic_write_text(html_path, render_html(content))
+    with writing(folder, [*chart_files(data), "report.html", "report.pdf"]):
+        stream = ChartStream(data, workers, here_first=PDF_BESIDE)
+        content = compose(data, [])
+        content.charts = stream  # type: ignore[assignment]  # consumed, in order, by the PDF's chart pages
+        try:
+            with house_style():
+                write_pdf(content, folder / "report.pdf")
+        finally:  # every chart drawn and every helper waited for, even when the PDF failed
+            content.charts = finish_charts(data, stream)
+        html_path = folder / "report.html"
+        atomic_write_text(html_path, render_html(content))
     return html_path

@@ -21,20 +21,26 @@ CAVEAT_START = re.compile(r"^(assumptions?|cautions?|caveats?|limitations?|warni
 
 MODEL_LIMITATIONS: tuple[tuple[str, str], ...] = (
     ("Users reached", "'Service users reached' counts user-years of service (promised annual reach × months "
-                      "delivered ÷ 12), not distinct people."),
-    ("Not modelled", "The council has no budget limit and no costs of its own: spend is whatever the awarded "
-                     "contracts cost. Social value scoring, competitive dialogue, taking work in-house and "
-                     "lot aggregation are not modelled."),
+                      "delivered ÷ 12), not distinct people; people reached is estimated from a stated turnover "
+                      "of the client population."),
+    ("Not modelled", "The council's own costs (staff time to run competitions and monitor contracts) are not "
+                     "counted; social value scoring, competitive dialogue, taking work in-house and lot "
+                     "aggregation are not modelled."),
+    ("The former model is our reading of two sentences", "The grants of the former model (their sizes, holders "
+                                                         "and light monitoring) are assumptions, and a "
+                                                         "DPS-versus-grants difference rests on them."),
+    ("The budget is planned, not shocked", "Year-by-year budget changes are known when lots are let; an "
+                                           "unplanned cut is a separate funding-cut shock."),
     ("Monthly steps of cash", "Cash is stepped once a month; insolvency is tested once a month on the month's "
                               "average cash, so the lowest point within a month is not seen."),
     ("Bidders do not anticipate each other within a round", "Organisations choose lots by their own expected "
                                                             "gain and do not expect a crowded lot to be harder "
                                                             "to win."),
-    ("Every lot is equally attractive", "Interest in a lot is the same for every lot and organisation, so bids "
-                                        "per lot vary less between lots than in reality."),
-    ("Micro organisations never apply on their own", "Under the DPS and framework routes micro organisations "
-                                                     "take part only through consortia (or on very small lots "
-                                                     "elsewhere)."),
+    ("Lot appeal is one normal draw", "How attractive a lot is to bidders is one random draw (an assumption), "
+                                      "which also leaves some lots with no bid at all, a share no source gives."),
+    ("Micro organisations and small lots", "At the default turnover test a micro organisation can bid alone "
+                                           "only for very small lots, so it takes part mainly through "
+                                           "consortia and grants."),
     ("Other income is one stream", "Funders won and lost are one random process per organisation, not grants "
                                    "with end dates that trustees foresee."),
     ("Fixed expectations", "Organisations do not learn their chances of winning from wins and losses, and "

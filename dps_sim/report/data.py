@@ -69,9 +69,30 @@ class ResultsFolder:
 
     @cached_property
     def points(self) -> pd.DataFrame | None:
-        """points.parquet (sweeps) without failed rows."""
+        """points.parquet (sweeps) without failed rows; of a policies x futures sweep, the baseline's rows
+        (what the sensitivity analysis and the scatter chart use: see ``differences`` for the policies)."""
         df = self._parquet("points.parquet")
+        if df is not None and "policy" in df:
+            df = df[df["policy"] == BASELINE].drop(columns="policy").reset_index(drop=True)
         return None if df is None else _without_errors(df)
+
+    @cached_property
+    def differences(self) -> pd.DataFrame | None:
+        """differences.parquet (policies x futures sweeps): paired differences from the baseline."""
+        return self._parquet("differences.parquet")
+
+    @cached_property
+    def robustness(self) -> pd.DataFrame | None:
+        return self._csv("robustness.csv")
+
+    @cached_property
+    def discovery(self) -> pd.DataFrame | None:
+        """discovery.csv (written by dps-sim discover)."""
+        return self._csv("discovery.csv")
+
+    @cached_property
+    def discovery_trajectory(self) -> pd.DataFrame | None:
+        return self._csv("discovery_trajectory.csv")
 
     @cached_property
     def sensitivity(self) -> pd.DataFrame | None:

@@ -32,7 +32,8 @@ from .style import house_style, png_bytes, rendered_pixels, svg_bytes
 
 
 CHART_NAMES: tuple[str, ...] = ("kpi_comparison", "providers_over_time", "survival", "share_value_small",
-                                "bids_per_lot", "service_gap", "reserves_end", "sensitivity", "sweep_scatter")
+                                "bids_per_lot", "service_gap", "reserves_end", "sensitivity", "sweep_scatter",
+                                "robustness_differences", "discovery")
 """Every chart file stem build_report may write (and so may replace or remove)."""
 
 

@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..experiment.store import atomic_write_text
+from ..experiment.outdir import EXPLORER_FILES
+from ..experiment.store import atomic_write_text, writing
 from ..metrics import EXTRA_KPIS, KPI_NAMES
 from .data import BASELINE, ResultsFolder
 from .figdata import (KpiIntervals, binned_medians, is_categorical, kpi_intervals, levels, metric_band,
@@ -42,7 +43,8 @@ def build_explorer(folder: str | Path) -> Path:
 
     data = ResultsFolder.open(folder)
     path = data.folder / "explore.html"
-    atomic_write_text(path, render_page(explorer_payload(data), get_plotlyjs()))
+    with writing(data.folder, EXPLORER_FILES):  # a user's own explore.html is never replaced
+        atomic_write_text(path, render_page(explorer_payload(data), get_plotlyjs()))
     return path
 
 

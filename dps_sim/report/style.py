@@ -119,6 +119,8 @@ def humanise(name: str) -> str:
 def param_label(path: str, width: int = 30) -> str:
     """A dotted scenario path as a short readable label, wrapped to ``width`` characters."""
     parts = [p.replace("_", " ") for p in str(path).split(".")]
+    if len(parts) > 2 and parts[-2].isdigit():  # shocks.0.fraction -> 'shock 1 › fraction'
+        parts = [*parts[:-3], f"{parts[-3].removesuffix('s')} {int(parts[-2]) + 1}", parts[-1]]
     label = " › ".join(parts[-2:]) if len(parts) > 1 else parts[0]
     return "\n".join(textwrap.wrap(label, width)) or label
 

@@ -349,5 +349,7 @@ def _model_of(annotation: typing.Any) -> typing.Any:
     return None
 
 
-SWEEP_CHARTS: tuple[ChartFunction, ...] = (sensitivity, sweep_scatter)
+from .robustness_report import discovery, robustness_differences  # noqa: E402  (they import nothing from here)
+
+SWEEP_CHARTS: tuple[ChartFunction, ...] = (robustness_differences, discovery, sensitivity, sweep_scatter)
 """The charts of a sweep folder, in report order."""

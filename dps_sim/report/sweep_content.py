@@ -13,6 +13,7 @@ from .caveats import limitations, scenario_caveats
 from .document import RenderedChart, ReportContent, Table, number, provenance, scenario_paragraphs
 from .data import ResultsFolder
 from .glossary import GLOSSARY
+from .robustness_report import discovery_findings, discovery_table, robustness_findings, robustness_tables
 from .style import param_label
 from .sweep_charts import param_unit, parameters, ranked, sweep_kpis
 from .text import decimals_for, fmt_number, join_and, kpi_description, kpi_title, kpi_unit
@@ -30,11 +31,22 @@ def compose_sweep(data: ResultsFolder, charts: list[RenderedChart]) -> ReportCon
     q = (f"Which parameters matter most for {names} in '{data.scenario_name}', across the ranges swept"
          f"{f' ({method} design)' if method else ''}?")
     params = [(_plain_param(p), [_range_text(p, data.sweep_spec.get("parameters"))]) for p in parameters(data)]
+    findings = [s for s in (sensitivity_sentence(data, k) for k in kpis) if s]
+    tables = sensitivity_tables(data, kpis)
+    title = f"{data.scenario_name}: sensitivity analysis"
+    policies = list(data.sweep_spec.get("policies") or [])
+    if policies:
+        title = f"{data.scenario_name}: policies across uncertain futures"
+        q = (f"Which policy is most robust for {names} across the futures sampled ({len(policies)} policies x "
+             f"{data.points['point'].nunique() if data.points is not None else 'the'} futures), and in which "
+             "futures does a policy do badly?")
+        findings = robustness_findings(data) + discovery_findings(data) + [
+            "Sensitivity (of the baseline's results): " + s[0].lower() + s[1:] for s in findings]
+        tables = robustness_tables(data) + discovery_table(data) + tables
     return ReportContent(
-        title=f"{data.scenario_name}: sensitivity analysis", subtitle=data.caption, question=q,
+        title=title, subtitle=data.caption, question=q,
         scenario=scenario_paragraphs(data), policies_heading="The parameters swept", policies=params,
-        findings=[s for s in (sensitivity_sentence(data, k) for k in kpis) if s], charts=charts,
-        tables=sensitivity_tables(data, kpis),
+        findings=findings, charts=charts, tables=tables,
         notes=[_noise_note(data), "These are results of a model under its stated assumptions, not a forecast."],
         provenance=provenance(data), glossary=[g for g in GLOSSARY if g[0] in SWEEP_TERMS],
         caveats=scenario_caveats(data), limitations=limitations())

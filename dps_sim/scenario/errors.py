@@ -14,6 +14,10 @@ from pathlib import Path
 from .names import excerpt
 
 
+MAX_SHOWN = 20
+"""Most problems a message lists (a file can hold thousands; the first ones say where to start)."""
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with an input file."""
@@ -45,7 +49,11 @@ class ScenarioError(ValueError):
     def __str__(self) -> str:
         if len(self.problems) == 1:
             return f"error in {self.problems[0]}"
-        lines = [f"{len(self.problems)} errors:"] + [f"  - {p}" for p in self.problems]
+        shown = self.problems[:MAX_SHOWN]
+        lines = [f"{len(self.problems)} errors" + (f" (the first {MAX_SHOWN}):" if len(shown) < len(self.problems)
+                                                   else ":")] + [f"  - {p}" for p in shown]
+        if len(shown) < len(self.problems):
+            lines.append(f"  ... and {len(self.problems) - len(shown)} more")
         return "\n".join(lines)
 
     @classmethod

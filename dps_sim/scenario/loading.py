@@ -28,9 +28,11 @@ from .overrides import apply_overrides, blame, describe
 from .names import check_policy_name, closest, excerpt
 from .schema import Scenario
 
-from .yamlfile import Where, check_suffix, read_yaml
+from .yamlfile import Where, check_kind, check_suffix, read_yaml
 
 BASELINE = "baseline"
+SCENARIO_KEYS: tuple[str, ...] = (*Scenario.model_fields, "extends")
+"""The top-level keys of a scenario file."""
 
 
 def _load_with_extends(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[str, Any], Where]:
@@ -42,6 +44,7 @@ def _load_with_extends(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[s
     path = Path(path)
     real = path.resolve()
     data, where = read_yaml(path)
+    check_kind(data, str(path), SCENARIO_KEYS, "scenario")
     if "extends" not in data:
         return data, where
     parent = data.pop("extends")
@@ -51,10 +54,10 @@ def _load_with_extends(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[s
     if not isinstance(parent, str) or not parent.strip():
         raise ScenarioError.single(path, "expected the file name of another scenario", "extends", line)
     parent_path = path.parent / parent
+    check_suffix(parent_path, str(path), "extends", line)
     tidy = Path(os.path.normpath(parent_path))  # 'sub/../base.yaml' → 'base.yaml', unless symlinks differ
     if tidy.resolve() == parent_path.resolve():
         parent_path = tidy
-    check_suffix(parent_path, str(path), "extends", line)
     if parent_path.resolve() in chain + (real,):
         names = " -> ".join(p.name for p in chain + (real, parent_path.resolve()))
         raise ScenarioError.single(path, f"'extends' makes a cycle: {names}", "extends", line)
@@ -229,8 +232,7 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
     if not isinstance(policies, dict):
         f, line = at("policies")
         raise ScenarioError.single(f, "expected a mapping of policy name to overrides", "policies", line)
-    bad_names = [Problem(at(f"policies.{name}")[0], "policies", at(f"policies.{name}")[1], why)
-                 for name in policies if (why := check_policy_name(name))]
+    bad_names = [Problem(*_name_at(at, name), why) for name in policies if (why := check_policy_name(name))]
     if bad_names:
         raise ScenarioError(bad_names)
     # `name:` (null) is an overlay that changes nothing; an inherited policy set to null was dropped on merging
@@ -268,6 +270,15 @@ def _validate_all(data: dict[str, Any], file: str, where: Where, policies: dict[
     if problems:
         raise ScenarioError(problems)
     return scenario
+
+
+def _name_at(at, name: object) -> tuple[str, str, int | None]:
+    """(file, 'policies', line) of a policy name; a name YAML reads as null or a boolean is written
+    otherwise than Python prints it, so its line is that of 'policies'."""
+    file, line = at(f"policies.{name}")
+    if line is None:
+        file, line = at("policies")
+    return file, "policies", line
 
 
 def resolve_policy(scenario: Scenario, policy: str | None = None) -> Scenario:

@@ -10,6 +10,7 @@ Money is in pounds sterling (£), time in months unless the name says days.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -23,7 +24,7 @@ from .size import MAX_BYTES_PER_REPLICATION, Size, estimate, human_bytes
 from .shocks import (CostInflation, DemandSurge, FundingCut, FundingUncertainty, GrantLoss, PaymentDelay, Shock)
 
 __all__ = [
-    "BAND_INCOME_BOUNDS", "SIZE_BANDS", "SMALL_BANDS", "Admission", "BandShares", "BandValues", "Behaviour",
+    "BAND_INCOME_BOUNDS", "SIZE_BANDS", "SMALL_BANDS", "Admission", "BandShares", "BandValues", "Behaviour", "Budget",
     "Competitions", "Contracts", "CostInflation", "DemandSurge", "Finance", "Frozen", "FundingCut",
     "FundingUncertainty", "GrantLoss", "LogNormal", "Market", "Monitoring", "Payment", "PaymentDelay",
     "PerformanceBond", "Procurement", "Scenario", "Shock", "SizeMix", "Support", "Weights",
@@ -83,6 +84,7 @@ class Market(Frozen):
         description="yearly standard deviation of persistent changes in other income (funders won and lost) by band; larger organisations have more funders; calibrated so that organisations without council work leave at the Charity Commission's register-removal rates by size; assumption",
         json_schema_extra={"unit": "log share/year"},
     )
+    client_turnover: Share = _f(0.5, "share/year", "share of a service's users each year who are new to it (young people join and leave youth projects); turns user-years into people reached; assumption")
     income_reversion_years: float = _f(3.0, "years", "time over which persistent income changes fade as organisations replace lost funders (half-life); assumption", gt=0, le=100)
 
 
@@ -91,6 +93,8 @@ class Admission(Frozen):
 
     evaluation_working_days: int = _f(10, "working days", "time to decide an application (PCR 2015 reg 34: 10, or 15 if justified)", ge=0, le=120)
     min_turnover_multiple: float = _f(2.0, "× annual lot value", "turnover a bidder must have, as a multiple of the lot's annual value (PCR 2015 reg 58 caps it at 2)", ge=0, le=100)
+    turnover_test_from: float = _f(0.0, "£/year", "lots below this annual value carry no turnover test (PCR 2015 reg 58(8): a minimum turnover may be set, it need not be), so micro organisations can bid for small lots; 0: every lot is tested; grants are never tested (not public contracts)", ge=0, le=MAX_MONEY)
+    useful_lot_quantile: Share = _f(0.05, "quantile", "an organisation applies for admission only if its capacity covers half a lot at this quantile of the lot values (a small lot it could take), not half the median lot")
     reapply_after_days: int = _f(30, "days", "a rejected applicant may reapply after this many days", ge=0, le=MAX_DAYS)
     pass_score: float = _f(2.0, "0-5 score", "minimum assessed score of a selection questionnaire; assumption", ge=0, le=5)
     apply_probability: float = _f(0.6, "share", "chance an organisation applies to join in a given year; assumption", ge=0, le=1)
@@ -119,6 +123,7 @@ class Competitions(Frozen):
     max_bids_per_round: int = _f(2, "bids", "most lots one organisation bids for in one round (staff time); assumption", ge=1, le=1000)
     rerun_failed: bool = _f(True, "", "a lot with no valid bid is re-run at the next round once, then left unserved")
     retender_on_expiry: bool = _f(False, "", "an ongoing service: a contract that ends is re-let to start the day it ends (otherwise the need ends with the contract)")
+    incumbent_relet: bool = _f(True, "", "the incumbent of an expiring contract always considers its own re-let (no lot-interest draw) and its expiring contract does not count against its capacity for it (DESIGN.md; issue 12); false: it is treated like any other candidate, the rule before issue 12, kept for comparison")
 
 
 class Weights(Frozen):
@@ -148,6 +153,10 @@ class Procurement(Frozen):
     winner_fee_rate: Share = _f(0.0, "share of contract value", "fee charged to winners (allowed only under rules: pa2023)")
     open_tender_extra_pages: int = _f(20, "pages", "open_tender only: selection questions answered with each bid", ge=0, le=1000)
     grant_form_pages: int = _f(4, "pages", "grant only: length of the application form", ge=0, le=1000)
+    grant_known_only: bool = _f(True, "", "grant only: grants go to organisations the council knows, those in the market at the start (the former model: seed 003 item 8 ¶3)")
+    grant_rollover: bool = _f(True, "", "grant only: a grant is renewed to the same holder at its end while it is still in the market, without competition (the former model)")
+    grant_monitoring: Literal["light", "full"] = _f("light", "", "grant only: light: reviews serve no improvement notices (seed 003: grants 'tended to have a lack of appropriate monitoring', item 8 ¶3; 'organisations are just left to get on with it', item 7 ¶10); full: monitored like contracts")
+    exclusion_months: int = _f(36, "months", "a provider whose contract was terminated for poor performance may not bid for any of the commissioner's lots for this long after the termination (PCR 2015 reg 57(8)(g), 57(11): up to three years); 0: no exclusion", ge=0, le=MAX_MONTH)
 
 
 class Payment(Frozen):
@@ -166,6 +175,7 @@ class PerformanceBond(Frozen):
     fraction: Share = _f(0.10, "share of annual value", "bond amount as a share of annual contract value (UK surety practice)")
     premium_rate: Share = _f(0.02, "share of bond/year", "yearly premium as a share of the bond; assumption (0.75-4%): sweep it")
     collateral_share: Share = _f(1.0, "share of bond", "share of the bond the provider must lock as cash collateral; assumption")
+    arrangement_fee: float = _f(2_500.0, "£ per bond", "legal and broker costs of arranging a bond, paid at award (seed 000 l.19: 'considerable legal and financial costs'); the size is an assumption: sweep 0-10,000", ge=0, le=MAX_MONEY)
 
 
 class Monitoring(Frozen):
@@ -190,10 +200,20 @@ class Contracts(Frozen):
     recommission_months: int = _f(3, "months", "time to re-commission a failed or terminated contract", ge=0, le=MAX_MONTH)
 
 
+class Budget(Frozen):
+    """The commissioner's budget envelope for the services it lets."""
+
+    annual: float | None = _f(None, "£/year", "annual budget for the contracts it lets; lots are let only while the contracts already signed and the lot fit within it; null: every lot is funded", ge=0, le=MAX_MONEY)
+    year_factors: tuple[Annotated[float, Field(ge=0, le=10)], ...] = _f((), "× annual", "the budget of each year as a multiple of `annual` (the council's medium-term plan, e.g. [1, 1, 0.8] for a 20% cut from year 3); the last factor holds for later years; empty: 1 every year", max_length=60)
+
+
 class Behaviour(Frozen):
     """How organisations decide and learn (assumptions: sweep them)."""
 
-    lot_interest: Share = _f(0.18, "share", "chance that a lot fits an eligible organisation's service, plans and timing, so that it considers bidding; 0.18 gives the default market about 2.9 bids per lot with about a fifth single-bid (TED 2012-18: about 3, a quarter single-bid); assumption")
+    lot_appeal_sd: float = _f(0.5, "sd", "spread of lot appeal: a keyed draw per lot (district, service fit) that shifts every organisation's interest in it together, so some lots draw many bids and others one; lot_interest stays the average chance; 0: every lot equally appealing; assumption: sweep it", ge=0, le=10)
+    switch_reach_loss: Share = _f(0.25, "share of reach", "a new provider taking over a service from a different provider delivers this share less reach in its first switch_months (seed 003 F31: the service \"can lose momentum and more importantly service users\"); the size is an assumption: sweep it")
+    switch_months: int = _f(3, "months", "mobilisation months over which a new provider loses switch_reach_loss of its reach; monitoring expects the lower reach; assumption: sweep it", ge=0, le=MAX_MONTH)
+    lot_interest: Share = _f(0.22, "share", "average chance that a lot fits an eligible organisation's service, plans and timing, so that it considers bidding; with lot_appeal_sd 0.5, 0.22 gives the default market about 2.8 bids per lot with about a quarter of lots with a bid single-bid (TED 2012-18: about 3, a quarter single-bid); assumption")
     expected_bidders: float = _f(3.0, "bidders", "competition a provider expects (TED 2012-18: about 3 bids per tender)", gt=0, le=1000)
     contract_value_share: Share = _f(0.15, "share", "share of a contract's total value a provider counts as gain when deciding to bid; assumption")
     margin_mean: float = _f(0.0, "share", "mean price mark-up over delivery cost (negative: below full cost; NPC 2022: two-thirds not paid full cost)", ge=-0.5, le=1)
@@ -236,7 +256,7 @@ class Support(Frozen):
     """Support a commissioner can switch on."""
 
     bid_training: bool = _f(False, "", "bid-writing training for micro and small providers (seed 003 ¶8, ¶11)")
-    training_skill_gain: Share = _f(0.2, "skill", "skill added by training (capped at 1); assumption")
+    training_clarity: Share = _f(0.5, "share", "share by which training cuts the weight of writing skill and the evaluator's noise in a trained organisation's written score, so it shows its true quality more closely (seed 003 ¶14); assumption: sweep 0.2-0.8")
     paperwork_reduction: Share = _f(0.0, "share", "share of tender pages cut")
     peppercorn_rent: bool = _f(False, "", "contract holders lease council buildings at a peppercorn rent (seed 003 ¶10)")
     peppercorn_saving: Share = _f(0.1, "share of spending", "spending saved by a peppercorn lease; assumption")
@@ -244,6 +264,8 @@ class Support(Frozen):
     bond_waiver: bool = _f(False, "", "performance bonds waived for VCSE providers (seed 000: a Member agreed the bond should be waived)")
     consortia: bool = _f(False, "", "small providers may bid as consortium members behind a lead provider (seed 000: 5 core and 23 associate members)")
     consortium_members: int = _f(4, "organisations", "most members behind one lead", ge=1, le=50)
+    consortium_core_members: int = _f(1, "organisations", "core members of a consortium, the lead included: the others are medium or larger VCSE organisations (seed 000 F63: five core members); 1: the lead alone, every other member micro or small", ge=1, le=50)
+    member_capability: Share = _f(0.5, "share of own income", "most new work a consortium member states it can take on, as a share of its own yearly income (the work is shared by these statements); assumption: sweep 0.25-1")
     consortium_pass_on_days: int = _f(15, "days", "delay before the lead passes payment on to members", ge=0, le=MAX_DAYS)
 
 
@@ -259,12 +281,14 @@ class Scenario(Frozen):
     description: str = _f("", "", "what this scenario represents, in plain words", max_length=20_000)
     seed: int = _f(0, "", "root seed of the run (numpy SeedSequence entropy)", ge=0, le=2**64 - 1)
     horizon_months: int = _f(60, "months", "simulated period", ge=1, le=600)
-    rules: Literal["pcr2015", "pa2023", "light_touch"] = _f("pcr2015", "", "timing rule set: PCR 2015, Procurement Act 2023 dynamic markets, or light-touch")
+    rules: Literal["pcr2006", "pcr2015", "pa2023", "light_touch", "psr2023"] = _f("pcr2015", "", "procurement regime: pcr2006 (PCR 2006 Part B services, before February 2015), pcr2015, pa2023 (Procurement Act 2023 dynamic markets), light_touch, psr2023 (NHS Provider Selection Regime, health services); see docs/model.md, Rule sets")
+    start_date: date = _f(date(2015, 4, 1), "date", "calendar date of day 0 of the run: working days skip England's weekends and bank holidays from it")
     market: Market = Field(default_factory=Market)
     procurement: Procurement = Field(default_factory=Procurement)
     contracts: Contracts = Field(default_factory=Contracts)
     behaviour: Behaviour = Field(default_factory=Behaviour)
     finance: Finance = Field(default_factory=Finance)
+    budget: Budget = Field(default_factory=Budget)
     shocks: tuple[Shock, ...] = Field(default=(), max_length=MAX_SHOCKS, description="scheduled or random shocks (at most 100)")
     support: Support = Field(default_factory=Support)
     policies: dict[str, dict] = Field(default_factory=lambda: {"baseline": {}}, description="named overlays deep-merged onto the scenario; 'baseline' is the scenario itself")

@@ -6,7 +6,9 @@ control characters (an error names the line, column and nearest key); then PyYAM
 ``SafeLoader`` (no Python tags are ever constructed) gives plain data plus a map from dotted
 key path to (file, line). Aliases may not expand a file beyond :data:`MAX_VALUES` values.
 Errors never show the content of a file that is not a scenario: a file is read only once its
-name and kind say it is one, and values are quoted only as short escaped excerpts.
+name and kind say it is one (a symbolic link is judged by its target's name too; a mapping with
+no key of a scenario or sweep is refused without listing its keys), and values are quoted only
+as short escaped excerpts.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import os
 import re
 import stat
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import yaml
 
@@ -38,10 +40,31 @@ _CONTROL_NAMES = {0: "NUL", 7: "BEL", 8: "backspace", 0x0b: "vertical tab", 0x0c
 
 
 def check_suffix(path: Path, file: str, key: str | None = None, line: int | None = None) -> None:
-    """Refuse a file whose name does not end in .yaml or .yml (before anything is read from it)."""
+    """Refuse, before anything is read from it, a file whose name (or, for a symbolic link, whose target's
+    name) does not end in .yaml or .yml, or a name no file can have (a NUL, too long)."""
     if path.suffix.lower() not in SUFFIXES:
         raise ScenarioError.single(file, "not a scenario or sweep file: its name must end in .yaml or .yml",
                                    key, line)
+    try:
+        target = path.resolve()
+        path.stat()  # a name too long for the system fails here, not later
+    except FileNotFoundError:
+        return
+    except (OSError, ValueError, RuntimeError) as exc:
+        why = "it holds a NUL character" if "\0" in str(path) else getattr(exc, "strerror", None) or "a link loop"
+        raise ScenarioError.single(file, f"not a usable file name ({why})", key, line) from None
+    if target.suffix.lower() not in SUFFIXES:
+        raise ScenarioError.single(file, "not a scenario or sweep file: it links to a file whose name does not end "
+                                         "in .yaml or .yml", key, line)
+
+
+def check_kind(data: dict[str, Any], file: str, known: Iterable[str], what: str) -> None:
+    """Refuse a mapping none of whose keys is a key of a ``what`` file (say, a password file saved as .yaml),
+    without showing its keys: they are another file's content."""
+    if data and not set(map(str, data)) & set(known):
+        examples = ", ".join(list(known)[:3])
+        raise ScenarioError.single(file, f"not a {what} file: none of its keys is a {what} key (such as {examples})",
+                                   line=1)
 
 
 def read_bounded(path: Path, file: str, limit: int = MAX_BYTES) -> bytes:

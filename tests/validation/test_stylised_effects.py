@@ -86,6 +86,12 @@ def test_bid_writing_training_narrows_the_assessment_gap_for_small_providers(res
     assert hi < 0
 
 
+def test_bid_writing_training_does_not_lower_delivered_quality(results):
+    """Issue 12: training makes submissions show true quality (F13), so the panel does not pick worse services."""
+    mean, lo, hi = paired(results, "bid_training", "mean_delivered_quality")
+    assert hi >= 0
+
+
 def test_funding_cut_raises_contract_failures(results):
     mean, lo, hi = paired(results, "funding_cut", "contract_failures")
     assert lo > 0

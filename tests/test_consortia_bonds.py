@@ -1,0 +1,160 @@
+"""Issue 12 part 2: consortium economics, bond costs, training, micro organisations' routes.
+
+Each test names the rule it checks (docs/model.md submodels 8, 13, 18 and the admission rules).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dps_sim.model import consortia, procurement as proc, rounds, simulate, tendering
+from dps_sim.model.bids import assessed_quality
+from dps_sim.model.market import Market
+from dps_sim.model.population import ACTIVE
+from dps_sim.scenario import Scenario
+from dps_sim.scenario.schema import Behaviour
+
+VALUE = 250_000.0
+
+
+def _market(providers: int = 4, **over) -> Market:
+    """A one-district market of admitted organisations able to bid for a £250k (bonded) lot."""
+    data = {"name": "hand-made", "horizon_months": 60,
+            "market": {"providers": providers, "entry_per_year": 0, "districts": 1, "private_share": 0.0},
+            "procurement": {"competitions": {"first_round_lots": 0, "lots_per_round": 0}},
+            "behaviour": {"lot_interest": 1.0, "appetite_sd": 0.0, "lot_appeal_sd": 0.0}}
+    for path, value in over.items():
+        head, *rest = path.split(".")
+        node = data.setdefault(head, {})
+        for key in rest[:-1]:
+            node = node.setdefault(key, {})
+        node[rest[-1]] = value
+    mk = Market.build(Scenario.model_validate(data), np.random.SeedSequence(7), "all")
+    P = mk.P
+    P.status[:] = ACTIVE
+    P.admitted[:] = True
+    P.county_wide[:] = False
+    P.district[:] = 0
+    P.capacity[:] = 2 * VALUE
+    P.income[:] = 10 * VALUE
+    P.skill[:] = 0.5
+    P.cash[:] = P.in_hand[:] = 1e6
+    return mk
+
+
+def _bids(mk: Market, m: int = 10) -> rounds.Round:
+    need = int(mk.needs.add(district=0, value=VALUE, reach=VALUE / 400, start=m + 1, end=2**30))
+    lots = tendering.call_off(mk, [need], m, m * 30.4375)
+    bids, teams = tendering.take_bids(mk, lots, m)
+    return rounds.Round(lots=lots, bids=bids, teams=teams)
+
+
+# --------------------------------------------------------------------------- consortium economics
+
+
+def test_members_state_a_capability_and_the_work_follows_it():
+    """Stated capability: members at most ``member_capability`` × own income and their spare capacity; the lead
+    its spare capacity; the work is shared in proportion, so nobody is given more than it stated."""
+    spare = np.array([500_000.0, 90_000.0, 10_000.0])
+    income = np.array([300_000.0, 40_000.0, 60_000.0])
+    stated = consortia.stated_capability(spare, income, 0.5)
+    np.testing.assert_allclose(stated, [500_000.0, 20_000.0, 10_000.0])
+    work = consortia.split_by_capacity(stated, 400_000.0)
+    assert (work * 400_000.0 <= stated + 1e-9).all()
+
+
+def test_each_member_is_paid_its_own_cost_plus_the_shared_margin():
+    """Pay shares: work share × own unit cost ÷ team unit cost, so every party earns the same margin on its cost."""
+    work = np.array([0.5, 0.3, 0.2])
+    cost = np.array([300.0, 500.0, 400.0])
+    pay = consortia.pay_shares(work, cost)
+    assert pay.sum() == pytest.approx(1.0)
+    price = 1.1 * (work * cost).sum()                 # team priced at its share-weighted cost plus 10%
+    np.testing.assert_allclose(pay * price / (work * cost), 1.1)
+
+
+def test_members_join_on_expected_value_like_any_bid():
+    """A member joins only if its share of the gain at the team's chance of winning covers its own bid cost."""
+    yes = consortia.joins(np.array([0.1, 0.001]), 0.3, 0.15, 1_000_000.0, np.array([2_000.0, 2_000.0]),
+                          np.zeros(2), 0.5)
+    assert yes.tolist() == [True, False]     # 0.3 × 0.15 × £100k = £4,500 ≥ £2,000; £45 < £2,000
+
+
+def test_core_members_then_associates():
+    """F63 (five core members and associates): up to core − 1 medium or larger partners, then micro and small."""
+    band = np.array([2, 2, 3, 0, 1, 2])
+    quality = np.array([3.0, 4.0, 3.5, 4.5, 2.0, 2.5])
+    chosen = consortia.choose_members(np.arange(6), band, quality, lead=0, core=3, most=4)
+    assert chosen.tolist() == [1, 2, 3, 4]
+    assert consortia.choose_members(np.arange(6), band, quality, lead=0, core=1, most=4).tolist() == [3, 4]
+
+
+def test_the_lead_is_the_one_with_most_spare_capacity():
+    assert consortia.lead_for(np.array([4, 7, 9]), np.array([1e5, 3e5, 3e5]), np.array([0.9, 0.2, 0.4])) == 9
+
+
+# --------------------------------------------------------------------------- bond costs
+
+
+def test_bond_costs_enter_the_price_of_a_bonded_bid():
+    """The arrangement fee and the premium are priced in: a dearer bond, a dearer bid, same lot, same draws."""
+    prices = []
+    for premium in (0.0075, 0.04):
+        mk = _market(providers=1, **{"contracts.performance_bond.threshold": 200_000,
+                                     "contracts.performance_bond.premium_rate": premium,
+                                     "behaviour.margin_sd": 0.0})
+        mk.P.full_cost[:] = True
+        rnd = _bids(mk)
+        prices.append(float(rnd.bids.price[0]) / float(rnd.bids.reach[0]))
+    assert prices[1] > prices[0]
+
+
+def test_bond_costs_enter_the_bid_decision():
+    """Expected gain net of the bond's expected cost must cover the bid cost: a fee larger than the gain stops it."""
+    cheap = _bids(_market(providers=1, **{"contracts.performance_bond.threshold": 200_000}))
+    dear = _bids(_market(providers=1, **{"contracts.performance_bond.threshold": 200_000,
+                                         "contracts.performance_bond.arrangement_fee": 500_000.0}))
+    assert len(cheap.bids.who) == 1 and len(dear.bids.who) == 0
+
+
+# --------------------------------------------------------------------------- training
+
+
+def test_training_brings_the_written_score_nearer_true_quality():
+    """Seed 003 ¶14: training cuts the weight of writing skill and the noise, not a flat skill boost."""
+    beh = Behaviour()
+    quality, skill, noise = np.full(3, 4.0), np.full(3, 0.2), np.array([-1.0, 0.0, 1.0])
+    untrained = assessed_quality(quality, skill, noise, beh)
+    trained = assessed_quality(quality, skill, noise, beh, 0.5)
+    assert (np.abs(trained - quality) < np.abs(untrained - quality)).all()
+    np.testing.assert_allclose(assessed_quality(quality, skill, noise, beh, 1.0), quality)
+
+
+# --------------------------------------------------------------------------- micro organisations
+
+
+def test_turnover_test_is_waived_below_the_set_value_and_on_grants():
+    """PCR 2015 reg 58(8): a minimum turnover may be set, need not be; grants are not public contracts."""
+    assert not proc.meets_turnover(np.array([5_000.0]), 20_000.0, 2.0)[0]
+    assert proc.meets_turnover(np.array([5_000.0]), 20_000.0, 2.0, exempt_below=25_000.0)[0]
+    s = Scenario.model_validate({"name": "g", "procurement": {"route": "grant"}})
+    assert proc.turnover_exempt_below(s.procurement) == np.inf
+
+
+def test_micro_organisations_apply_and_win_grants():
+    """A grant market of micro organisations only: they apply and take the small grants (none could before)."""
+    data = {"name": "micro grants", "horizon_months": 24, "seed": 3,
+            "market": {"providers": 40, "districts": 1, "entry_per_year": 0,
+                       "size_mix": {"micro": 1, "small": 0, "medium": 0, "large": 0, "major": 0}},
+            "procurement": {"route": "grant",
+                            "competitions": {"lots_per_round": 2, "lot_value": {"median": 8_000, "sigma": 0.3}}}}
+    out = simulate(Scenario.model_validate(data), np.random.SeedSequence(3))
+    assert out.counters["awards"] > 0
+
+
+def test_the_premium_is_paid_yearly_in_advance():
+    """A year's premium in each contract year's first month (assumption: sureties ask for it in advance)."""
+    from dps_sim.model import finance as fin
+    due = fin.bond_premium_due(np.full(4, 6_000.0), 0.02, np.array([0, 1, 11, 12]))
+    np.testing.assert_allclose(due, [120.0, 0.0, 0.0, 120.0])

@@ -178,8 +178,11 @@ def test_shipped_robustness_sweep_is_valid_and_large_enough():
 
 def test_report_answers_which_policy_is_most_robust(workdir, reference):
     out = workdir / "reference"
+    diffs = pd.read_parquet(out / "differences.parquet")
+    arrears = diffs[diffs["policy"] == "pay_monthly_in_arrears"]
+    split = float(arrears.groupby("point")["insolvencies_small"].mean().median())   # holds in about half the futures
     assert main(["discover", str(out), "--kpi", "insolvencies_small", "--policy", "pay_monthly_in_arrears",
-                 "--where", "diff > 0", "--method", "prim", "--no-report"]) == 0
+                 "--where", f"diff > {split:.3f}", "--method", "prim", "--no-report"]) == 0
     assert main(["report", str(out)]) == 0
     html = (out / "report.html").read_text()
     assert "policies across uncertain futures" in html and "the most robust policy is" in html

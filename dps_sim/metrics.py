@@ -6,14 +6,14 @@ the parent process builds the pandas tables. KPI names are the contract of DESIG
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from .model.audit import EVENT_KINDS
-from .model.engine import RunOutput
-from .model.population import ACTIVE, EXIT_CAUSES
-from .model.procurement import exclusion_months
-from .model.stores import END_TERMINATED
-from .scenario.schema import SIZE_BANDS
+if TYPE_CHECKING:
+    from .model.engine import RunOutput
+# The model is imported inside the functions that read a run's output: the report and the explorer need
+# only the names and descriptions below, and importing the engine (and scipy with it) cost them half a second.
 
 KPI_NAMES: tuple[str, ...] = (
     "providers_active_end", "providers_admitted_end", "small_providers_active_end", "insolvencies",
@@ -30,6 +30,7 @@ EXTRA_KPIS: tuple[str, ...] = (
     "distinct_users_reached", "value_delivered", "unfunded_lots", "budget_unspent",
     "incumbent_retention", "incumbent_rebid_share", "single_bid_share", "no_bid_share", "rewins_while_excluded",
     "switches", "users_lost_switching", "consortium_share_of_value", "bids_vcse_bonded", "bond_received",
+    "spend_and_owed",
 )
 """Further KPIs (names may grow; the ones above stay)."""
 
@@ -42,10 +43,11 @@ KPI_DESCRIPTIONS: dict[str, tuple[str, str]] = {
     "contract_failures": ("Contracts ended early (insolvency, termination, hand-back)", "contracts"),
     "service_users_reached": ("Service user-years delivered (a user served for a year counts once a year)", "user-years"),
     "distinct_users_reached": ("People reached (individual service users over the run)", "people"),
-    "value_delivered": ("Value of the service delivered (paid, owed or accrued)", "£"),
+    "value_delivered": ("Value of the service delivered within the period, at contract prices (paid, owed or accrued)",
+                        "£"),
     "unfunded_lots": ("Lots the budget could not fund", "lots"),
     "budget_unspent": ("Budget over the run not spent on service delivered", "£"),
-    "cost_per_user": ("Commissioner cost per user reached", "£ per user"),
+    "cost_per_user": ("Value of the service delivered per user-year reached (paid or still owed)", "£ per user-year"),
     "service_gap_days": ("Days a needed service went undelivered", "lot-days"),
     "mean_delivered_quality": ("Mean delivered quality", "0-5 score"),
     "bids_per_lot": ("Bids per lot", "bids"),
@@ -54,7 +56,10 @@ KPI_DESCRIPTIONS: dict[str, tuple[str, str]] = {
     "sector_bid_cost": ("Cost to the sector of bids and applications", "£"),
     "share_of_value_small": ("Share of awarded value won by micro and small organisations", "share"),
     "hhi": ("Concentration of awarded value (Herfindahl index, 0-1)", "index"),
-    "commissioner_spend": ("Commissioner payments made", "£"),
+    "commissioner_spend": ("Commissioner payments made within the period (not what is still owed)", "£"),
+    "outstanding_payments": ("Owed to providers at the end: invoiced but unpaid, or delivered but not yet invoiced",
+                             "£"),
+    "spend_and_owed": ("Payments made plus what is still owed at the end", "£"),
     "assessment_gap_small": ("True minus assessed quality of small organisations' bids", "0-5 score"),
     "bids_small_per_lot": ("Bids per lot from micro and small organisations", "bids"),
     "incumbent_retention": ("Share of expiry re-lets won by the incumbent", "share"),
@@ -74,6 +79,9 @@ def rewins_while_excluded(out: RunOutput) -> int:
     """Contracts awarded, in the month of award, to a party (lead or member) of a contract terminated less than
     ``procurement.exclusion_months`` before (within what the rule set allows): recomputed from the contract
     tables, so it checks the rule."""
+    from .model.procurement import exclusion_months
+    from .model.stores import END_TERMINATED
+
     C, Pt = out.contracts, out.parties
     months = exclusion_months(out.scenario)
     term = np.flatnonzero(C["end_cause"] == END_TERMINATED)
@@ -88,11 +96,15 @@ def rewins_while_excluded(out: RunOutput) -> int:
 
 def kpis(out: RunOutput) -> dict[str, float]:
     """The KPIs of one replication."""
+    from .model.population import ACTIVE
+
     P, c, C, N, led = out.providers, out.counters, out.contracts, out.needs, out.ledger
     active = P.status == ACTIVE
     small = P.band <= 1
     spend = led["paid_pence"] / 100.0  # cash paid within the horizon
     owed = led["earned_pence"] / 100.0  # value of the service delivered within the horizon, invoiced or not yet
+    # paid + outstanding + accrued = earned - abated - written off (tests/test_invariants.py), so spend_and_owed
+    # is at most value_delivered: what the council has paid or still owes for the service of the period
     users = float(C["users"].sum())
     months = float(C["months_delivered"].sum())
     lots = c["lots"]
@@ -133,13 +145,14 @@ def kpis(out: RunOutput) -> dict[str, float]:
         first_round_winners=winners,
         first_round_local_share=c["first_round_local_winners"] / winners if winners else float("nan"),
         outstanding_payments=(led["outstanding_pence"] + led["accrued_pence"]) / 100.0,
+        spend_and_owed=(led["paid_pence"] + led["outstanding_pence"] + led["accrued_pence"]) / 100.0,
         winner_fees=led["fees"],
         consortium_share_of_value=c["awarded_value_consortium"] / c["awarded_value"] if c["awarded_value"] > 0 else float("nan"),
         bids_vcse_bonded=c["bids_vcse_bonded"],
         bond_received=led["bond_received_pence"] / 100.0,
         providers_admitted_small_end=float((active & P.admitted & small).sum()),
         distinct_users_reached=distinct_users(C, out.scenario.market.client_turnover),
-        value_delivered=owed,
+        value_delivered=owed,  # the numerator of cost_per_user
         unfunded_lots=c["unfunded_lots"],
         budget_unspent=led["budget"] - owed,
         incumbent_retention=c["relets_retained"] / c["relets_expiry"] if c["relets_expiry"] else float("nan"),
@@ -173,6 +186,9 @@ def distinct_users(C: dict[str, np.ndarray], turnover: float) -> float:
 
 def provider_columns(out: RunOutput) -> dict[str, np.ndarray]:
     """One row per organisation: attributes, entry and exit month, exit cause, what it won."""
+    from .model.population import ACTIVE, EXIT_CAUSES
+    from .scenario.schema import SIZE_BANDS
+
     P = out.providers
     return {
         "provider": np.arange(P.n, dtype=np.int32),
@@ -206,6 +222,8 @@ def provider_columns(out: RunOutput) -> dict[str, np.ndarray]:
 
 def event_columns(out: RunOutput) -> dict[str, np.ndarray]:
     """The audit trail with event kinds named."""
+    from .model.audit import EVENT_KINDS
+
     ev = dict(out.events)
     ev["event"] = np.array(EVENT_KINDS)[ev.pop("kind")] if len(ev["kind"]) else np.array([], dtype=str)
     ev["month"] = np.floor(ev["day"] / (365.25 / 12) + 1e-9).astype(np.int32)

@@ -101,6 +101,12 @@ def test_money_is_conserved(scenario: Scenario):
     assert (P.collateral >= -1e-6).all()
     k = metrics.kpis(out)
     assert k["commissioner_spend"] == pytest.approx(led["paid_pence"] / 100)
+    # the report's money: paid plus owed at the horizon never exceeds the value delivered (the gap is abated or
+    # written off), and cost_per_user is that value per user-year, so delivering less cannot make it cheaper
+    assert k["spend_and_owed"] == pytest.approx(k["commissioner_spend"] + k["outstanding_payments"])
+    assert k["spend_and_owed"] <= k["value_delivered"] + 1e-6
+    if k["service_users_reached"] > 0:
+        assert k["cost_per_user"] * k["service_users_reached"] == pytest.approx(k["value_delivered"])
     assert 0.0 <= k["hhi"] <= 1.0
     assert np.isnan(k["share_of_value_small"]) or 0.0 <= k["share_of_value_small"] <= 1.0
 

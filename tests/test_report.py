@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -150,7 +151,8 @@ def test_sentence_more_fewer_and_no_clear_difference() -> None:
     assert text.startswith("no clear difference in small-provider insolvencies")
     assert "more" not in text and "fewer" not in text
     amount = {"kpi": "cost_per_user", "diff": -10.0, "diff_ci_low": -13.5, "diff_ci_high": -6.5}
-    assert difference_clause(amount) == "cost per user reached lower by £10.0 (95% CI £6.5 to £13.5)"
+    assert difference_clause(amount) == ("value of service delivered per user-year reached lower by £10.0 "
+                                         "(95% CI £6.5 to £13.5)")
     share = {"kpi": "share_of_value_small", "diff": 0.101, "diff_ci_low": 0.082, "diff_ci_high": 0.12}
     assert "higher by 10.1 percentage points" in difference_clause(share)
 
@@ -169,7 +171,7 @@ def test_sentence_units_and_edge_cases() -> None:
     assert difference_clause(quality) == ("mean delivered quality higher by 0.12 points on the 0–5 scale "
                                           "(95% CI 0.05 to 0.19 points on the 0–5 scale)")
     spend = {"kpi": "commissioner_spend", "diff": -1_210_000.0, "diff_ci_low": -1_450_000.0, "diff_ci_high": -969_000.0}
-    assert difference_clause(spend, 60) == "commissioner spend over 5 years lower by £1.21m (95% CI £0.97m to £1.45m)"
+    assert difference_clause(spend, 60) == "payments made over 5 years lower by £1.21m (95% CI £0.97m to £1.45m)"
     mixed = {"kpi": "sector_bid_cost", "diff": 8045.0, "diff_ci_low": -1167.0, "diff_ci_high": 17_300.0}
     assert difference_clause(mixed) == ("no clear difference in cost to the sector of bids and applications "
                                         "(+£8.0k, 95% CI −£1.2k to +£17.3k)")  # one money style per interval
@@ -202,6 +204,40 @@ def test_kaplan_meier_matches_hand_calculation() -> None:
     prov = pd.DataFrame({"entry_month": [0, 10, 5], "exit_month": [12, -1, 5], "in_market_end": [False, True, False]})
     d = durations(prov, 60)
     assert d["duration"].tolist() == [12, 50, 0] and d["exited"].tolist() == [True, False, True]
+
+
+def test_report_names_the_income_bands_as_the_scenario_does() -> None:
+    from dps_sim.report.figdata import SIZE_BANDS as REPORT_BANDS
+    from dps_sim.scenario.fields import SIZE_BANDS
+
+    assert REPORT_BANDS == SIZE_BANDS
+
+
+def test_drawing_a_report_imports_neither_the_model_nor_scipy_nor_pydantic() -> None:
+    code = ("import sys, dps_sim.report.build, dps_sim.report.draw; "
+            "print(sorted(m for m in ('scipy', 'pydantic', 'dps_sim.model', 'dps_sim.scenario') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert out.stdout.strip() == "[]"
+
+
+def test_kaplan_meier_agrees_with_scipy() -> None:
+    """The numpy estimate gives scipy.stats.ecdf's curve and Greenwood interval, ties and censoring included."""
+    from scipy import stats
+
+    rng = np.random.default_rng(7)
+    for n in (1, 5, 60, 400):
+        duration = rng.integers(0, 30, n).astype(float)
+        exited = rng.random(n) < 0.6
+        curve = kaplan_meier(duration, exited)
+        sf = stats.ecdf(stats.CensoredData.right_censored(duration, ~exited)).sf
+        with np.errstate(all="ignore"):
+            ci = sf.confidence_interval(0.95)
+        low = pd.Series(ci.low.probabilities).ffill().fillna(sf.probabilities[0])
+        high = pd.Series(ci.high.probabilities).ffill().fillna(sf.probabilities[0])
+        assert np.allclose(curve["month"].iloc[1:], sf.quantiles)
+        assert np.allclose(curve["survival"].iloc[1:], sf.probabilities)
+        assert np.allclose(curve["low"].iloc[1:], low) and np.allclose(curve["high"].iloc[1:], high)
 
 
 def test_bids_per_lot_counts_lots_when_their_bids_arrive() -> None:
@@ -293,7 +329,7 @@ def test_compare_html_is_self_contained(compare_dir: Path) -> None:
     table = html[html.index("<h2>Results with 95% confidence intervals"):]
     assert "Pay monthly in arrears: difference (95% CI)" in table and "<br>(" in table
     assert re.search(r'<td class="num (better|worse)">[+−]', table)  # the verdict is marked
-    assert '<td class="">£ per user</td>' in table or '<td class="">£</td>' in table  # units are not numbers
+    assert '<td class="">£ per user-year</td>' in table or '<td class="">£</td>' in table  # units are not numbers
 
 
 def test_compare_pdf_pages_and_text(compare_dir: Path, compare_data: ResultsFolder) -> None:
@@ -301,10 +337,11 @@ def test_compare_pdf_pages_and_text(compare_dir: Path, compare_data: ResultsFold
     content = compose(compare_data, [RenderedChart(n, "", "", b"") for n in RUN_CHART_NAMES])
     first_chart = next(i for i, t in enumerate(pages) if t.startswith("Each dot is the average difference"))
     assert 1 <= first_chart <= 3  # title, question, scenario, policies and findings take 1-3 pages
-    tables = pages[first_chart + len(RUN_CHART_NAMES):-1]  # then the tables (one or more pages each), the glossary
+    back = next(i for i, t in enumerate(pages) if t.startswith("Glossary"))
+    tables = pages[first_chart + len(RUN_CHART_NAMES):back]  # then the tables (one or more pages each), the glossary
     assert tables[0].startswith("Results with 95% confidence intervals") and len(tables) >= len(content.tables)
     assert "How each policy changes the headline" not in pages[first_chart]  # the title is in the image only
-    assert pages[-1].startswith("Glossary") and "Where these numbers come from" in pages[-1]
+    assert len(pages) - back <= 2 and "Where these numbers come from" in " ".join(pages[back:])  # at the end
     text = " ".join(pages)
     assert "Kent youth services DPS: comparing 5 commissioning policies" in pages[0]
     assert "The question" in pages[0] and "The scenario" in pages[0]
@@ -446,14 +483,17 @@ def test_report_renders_in_headless_chromium(compare_dir: Path, tmp_path: Path) 
 
 
 # -- drawing in parallel ---------------------------------------------------------------------------
-def test_split_work_gives_every_chart_once_in_report_order() -> None:
-    from dps_sim.report.build import split_work
+def test_split_gives_every_chart_once_in_report_order() -> None:
+    from dps_sim.report.build import split_in_order
 
     fns = list(C.RUN_CHARTS)
     for n in (0, 1, 2, 3):
-        shares = split_work(fns, n)
-        assert sorted(f.__name__ for s in shares for f in s) == sorted(f.__name__ for f in fns)
-        assert all(s == sorted(s, key=fns.index) for s in shares) and len(shares) == min(n + 1, len(fns))
+        for start, here in ((0.0, 0.0), (1.5, 0.0), (0.0, 0.7), (0.0, 9.0)):
+            shares = split_in_order(fns, n, start, here)
+            assert [f for s in shares for f in s] == fns  # consecutive runs of the report order, each chart once
+            assert len(shares) == min(n + 1, len(fns)) and all(shares)
+    first, rest = split_in_order(fns, 1, 0.0, 0.7)
+    assert first[0] is C.kpi_comparison and 1 <= len(first) < len(fns) - 1  # the PDF's first chart is drawn here
 
 
 def test_helper_processes_draw_the_same_charts(compare_dir: Path, tmp_path: Path, monkeypatch) -> None:
@@ -473,17 +513,80 @@ def test_helper_processes_draw_the_same_charts(compare_dir: Path, tmp_path: Path
     assert fallback == alone
 
 
+def test_pixels_kept_for_the_pdf_are_the_png(compare_data: ResultsFolder) -> None:
+    """The PDF takes the pixels of a chart drawn here from the canvas instead of decoding its PNG: the same image."""
+    import io
+
+    from PIL import Image
+
+    from dps_sim.report import draw
+
+    for chart in draw.draw_and_save(compare_data, [C.service_gap, C.kpi_comparison]):
+        decoded = np.asarray(Image.open(io.BytesIO(chart.png)).convert("RGB"))
+        assert chart.pixels is not None and np.array_equal(chart.pixels, decoded)
+
+
+def test_forked_and_spawned_helpers_draw_the_same_charts(compare_dir: Path) -> None:
+    """The fork of this process and the fresh `python -m dps_sim.report.draw` give the same charts."""
+    from dps_sim.report import draw
+
+    names = ["survival", "reserves_end"]
+    forked = draw.helper_results(draw.ForkedHelper(compare_dir, names), compare_dir)
+    spawned = draw.helper_results(draw.spawn_helper(compare_dir, names), compare_dir)
+    assert forked is not None and spawned is not None
+    assert [c.name for c in forked] == names and [(c.name, c.caption, c.png) for c in forked] == [
+        (c.name, c.caption, c.png) for c in spawned]
+
+
+def test_a_forked_helper_that_fails_or_hangs_is_reported(compare_dir: Path, monkeypatch) -> None:
+    """A child that raises or outlives the timeout is a failed helper (its charts are then drawn here)."""
+    from dps_sim.report import draw
+
+    def boom(folder, names):
+        raise RuntimeError("no charts today")
+
+    monkeypatch.setattr(draw, "drawn_lines", boom)
+    with pytest.warns(UserWarning, match="no charts today"):
+        assert draw.helper_results(draw.ForkedHelper(compare_dir, ["survival"]), compare_dir) is None
+
+    def hang(folder, names):
+        import time
+
+        time.sleep(60)
+
+    monkeypatch.setattr(draw, "drawn_lines", hang)
+    monkeypatch.setattr(draw, "HELPER_TIMEOUT", 0.5)
+    helper = draw.ForkedHelper(compare_dir, ["survival"])
+    out, err = helper.communicate(timeout=0.5)
+    assert helper.returncode != 0 and "timed out" in err
+
+
 def test_helper_imports_this_dps_sim_whatever_the_working_directory(compare_dir: Path, tmp_path: Path,
                                                                       monkeypatch) -> None:
     """A working directory holding another dps_sim must not change the code the helper runs."""
     import warnings
 
-    from dps_sim.report import build
+    from dps_sim.report import build, draw
 
     (tmp_path / "dps_sim").mkdir()
     (tmp_path / "dps_sim" / "__init__.py").write_text("raise ImportError('the wrong dps_sim')\n")
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(draw, "can_fork", lambda: False)  # the fresh-process helper is the one that imports
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a failed helper warns
         charts = build.render_charts(ResultsFolder.open(compare_dir), workers=2)
     assert [c.name for c in charts] == list(RUN_CHART_NAMES)
+
+
+def test_report_drawn_with_helpers_is_the_report_drawn_alone(compare_dir: Path, tmp_path: Path) -> None:
+    """The PDF laid out while a helper still draws (chart pages as their charts come) and the HTML are the
+    same files, byte for byte, as those of one process drawing everything in turn."""
+    import shutil
+
+    files = {}
+    for workers in (1, 2):
+        folder = tmp_path / f"w{workers}" / "compare"  # one folder name: the report names its folder
+        shutil.copytree(compare_dir, folder)
+        build_report(folder, workers=workers)
+        files[workers] = [(folder / name).read_bytes() for name in ("report.pdf", "report.html")]
+    assert files[1] == files[2]

@@ -11,6 +11,8 @@ from .data import BASELINE, ResultsFolder, has_differences, kpi_summary
 from .document import RenderedChart, ReportContent, Table, number, provenance, scenario_facts, scenario_paragraphs
 from .style import humanise
 from .glossary import GLOSSARY, better, verdict
+from .caveats import PERIOD_NOTE, limitations, scenario_caveats
+from .money import MONEY_KPIS, money_sentence, money_summary
 from .text import (HEADLINE_KPIS, fmt_interval, fmt_value, kpi_scale, kpi_title, kpi_unit,
                    interval_decimals, mean_clause, overlay_changes, period, policy_sentence, spans_zero)
 
@@ -37,7 +39,7 @@ def compose(data: ResultsFolder, charts: list[RenderedChart]) -> ReportContent:
         policies_heading="The policies compared" if diffs else "The policy simulated",
         policies=policy_descriptions(data), findings=findings(data, summary, diffs), charts=charts,
         tables=results_tables(data, summary, diffs), notes=method_notes(data, diffs), provenance=provenance(data),
-        glossary=list(GLOSSARY))
+        glossary=list(GLOSSARY), caveats=scenario_caveats(data), limitations=limitations())
 
 
 def question(data: ResultsFolder, diffs: bool) -> str:
@@ -76,11 +78,15 @@ def findings(data: ResultsFolder, summary: pd.DataFrame, diffs: bool) -> list[st
         r = rows[rows["policy"] == p].sort_values("kpi", key=lambda s: s.map(order)).to_dict("records")
         if not r:
             continue
+        by_kpi = {str(x["kpi"]): x for x in summary[summary["policy"] == p].to_dict("records")}
         if diffs and p != BASELINE:
-            out.append(policy_sentence(p, r, data.horizon_months))
+            money = money_sentence(humanise(p), by_kpi, data.horizon_months)
+            out.append(" ".join(x for x in (policy_sentence(p, r, data.horizon_months), money) if x))
         elif not diffs:
+            money = money_summary(by_kpi, data.horizon_months)
             out.append(f"{humanise(p)}, averages over {data.replications} replications and "
-                       f"{period(data.horizon_months)}: " + "; ".join(mean_clause(x) for x in r) + ".")
+                       f"{period(data.horizon_months)}: " + "; ".join(mean_clause(x) for x in r) + "."
+                       + (f" {money}" if money else ""))
     return out
 
 
@@ -92,7 +98,8 @@ def results_tables(data: ResultsFolder, summary: pd.DataFrame, diffs: bool) -> l
     """Tables with 95% intervals, a row per result: the average (run), or the baseline's average and each
     policy's paired difference from it, up to three policies a table (compare)."""
     present = set(summary["kpi"].unique())
-    kpis = [k for k in (*HEADLINE_KPIS, *[k for k in KPI_NAMES if k not in HEADLINE_KPIS]) if k in present]
+    first = (*HEADLINE_KPIS, *[k for k in MONEY_KPIS if k not in HEADLINE_KPIS])
+    kpis = [k for k in (*first, *[k for k in KPI_NAMES if k not in first]) if k in present]
     table = summary.set_index(["policy", "kpi"])
     if not diffs:
         p = data.policies[0] if data.policies else str(summary["policy"].iloc[0])
@@ -157,7 +164,8 @@ def method_notes(data: ResultsFolder, diffs: bool) -> list[str]:
               f"{period(data.horizon_months)}; a 95% confidence interval (CI) shows the range the true average is "
               "likely to lie in given the randomness of the simulation. More replications give narrower intervals."),
              ("These are results of a model: they show how the policies differ under its stated assumptions, "
-              "not a forecast.")]
+              "not a forecast; the scenario's own caveats and the model's known limitations follow."),
+             PERIOD_NOTE]
     if diffs:
         notes.insert(1, "Policies are compared with common random numbers: replication r of every policy meets the "
                         "same organisations and the same shocks, so differences come from the policy and not from "

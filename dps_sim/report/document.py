@@ -24,12 +24,14 @@ TERMS = {"advance": "paid monthly in advance", "monthly_arrears": "paid monthly 
 
 @dataclass
 class RenderedChart:
-    """A chart as saved: its name, title, plain-English caption and PNG bytes."""
+    """A chart as saved: its name, title, plain-English caption and PNG bytes (and, when drawn in this
+    process, the same image as RGB pixels, so the PDF need not decode the PNG again)."""
 
     name: str
     title: str
     caption: str
     png: bytes
+    pixels: Any = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -58,6 +60,10 @@ class ReportContent:
     notes: list[str] = field(default_factory=list)
     provenance: list[tuple[str, str]] = field(default_factory=list)
     glossary: list[tuple[str, str]] = field(default_factory=list)
+    caveats: list[str] = field(default_factory=list)
+    """What the scenario file says about its own assumptions and cautions."""
+    limitations: list[str] = field(default_factory=list)
+    """The model's known limitations, summarised."""
 
 
 def scenario_paragraphs(data: ResultsFolder) -> list[str]:

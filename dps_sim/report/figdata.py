@@ -13,10 +13,13 @@ from typing import Any
 
 import pandas as pd
 
-from ..scenario.schema import SIZE_BANDS
 from .data import BASELINE, ResultsFolder, has_differences, kpi_summary
 from .survival import durations, kaplan_meier
 from .text import kpi_scale, spans_zero
+
+SIZE_BANDS: tuple[str, ...] = ("micro", "small", "medium", "large", "major")
+"""The income bands as dps_sim.scenario.fields names them, smallest first: a copy, so that drawing a report
+does not import the scenario package (pydantic, a fifth of a second); tests/test_report.py checks the two agree."""
 
 LOW_Q, HIGH_Q = 0.05, 0.95
 """Quantiles of the shaded band across replications (a 90% band)."""

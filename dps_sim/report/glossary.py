@@ -61,6 +61,11 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
     ("Lot", "One service contract put out to mini-competition (for example youth work in one district)."),
     ("Lot-days (service gap)", "Days a commissioned service had no provider, added up over lots: two lots "
                                "without a provider for 10 days make 20 lot-days."),
+    ('User-years (service users reached)', 'Service delivered to one user for a year: a contract promising 100 users a year that delivers for six months reaches 50 user-years. Not a count of distinct people.'),
+    ('Payments made', 'Cash the council paid providers within the simulated period. A policy that pays later pays less within the period without costing less: see what is still owed.'),
+    ('Still owed at the end', 'What the council owes providers when the period ends: invoices not yet paid, and service delivered but not yet invoiced (for example a quarter in arrears).'),
+    ('Value of the service delivered', 'The contract value of the months of service providers delivered within the period, whether paid or still owed. Paid plus still owed is this value less any results payments not earned or forfeited.'),
+    ('Value of service per user-year reached', 'The value of the service delivered divided by the user-years reached (the result named cost_per_user). Paying later does not lower it, and delivering fewer user-years for the same contracts raises it.'),
     ("Income band", "Organisations by yearly income: micro under £10k, small £10k–£100k, medium £100k–£1m, "
                     "large £1m–£10m, major over £10m. 'Small organisations' means micro and small."),
     ("Survival curve (Kaplan–Meier)", "The share of organisations still in the market a given number of months "

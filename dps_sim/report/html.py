@@ -65,6 +65,8 @@ def render_html(content: ReportContent) -> str:
         _section("Charts", "".join(_figure(c) for c in content.charts) or "<p>No charts could be drawn.</p>"),
         _section("Results with 95% confidence intervals", "".join(_table(t) for t in content.tables)),
         _section("How to read these results", _list(content.notes)),
+        _section("Caveats of this scenario (from its file)", _list(content.caveats)) if content.caveats else "",
+        _section("Known limitations of the model", _list(content.limitations)) if content.limitations else "",
         _section("Glossary", _glossary(content.glossary)) if content.glossary else "",
         _section("Where these numbers come from", _provenance(content.provenance)),
     ]

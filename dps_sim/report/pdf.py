@@ -110,7 +110,7 @@ class Pager:
     def image(self, chart: RenderedChart) -> None:
         """A chart on a page of its own (landscape when wide): the image (which holds the title) scaled to fit,
         then its caption."""
-        img = _pixels(chart.png)
+        img = _pixels(chart.png, chart.pixels)
         h_px, w_px = img.shape[:2]
         self.new_page(landscape=w_px > 1.15 * h_px)
         caption_lines = len(_wrap(chart.caption, chars_per_line(self.width, 10)))
@@ -164,9 +164,12 @@ class Pager:
         self.fig.add_artist(_rule(MARGIN / W, (MARGIN + self.width) / W, 1 - self.y / H, 1.0 if bold else 0.5))
 
 
-def _pixels(png: bytes, max_width: int = 1500) -> np.ndarray:
-    """A PNG as uint8 RGB pixels, downscaled to at most ``max_width`` (about 200 dpi on the page)."""
-    with Image.open(io.BytesIO(png)) as im:
+def _pixels(png: bytes, pixels: np.ndarray | None = None, max_width: int = 1500) -> np.ndarray:
+    """A chart as uint8 RGB pixels (``pixels`` when the chart was drawn in this process, else its PNG
+    decoded), downscaled to at most ``max_width`` (about 200 dpi on the page)."""
+    if pixels is not None and pixels.shape[1] <= max_width:
+        return pixels
+    with Image.open(io.BytesIO(png)) if pixels is None else Image.fromarray(pixels) as im:
         im = im.convert("RGB")
         if im.width > max_width:
             im = im.resize((max_width, round(im.height * max_width / im.width)), Image.Resampling.LANCZOS)
@@ -226,6 +229,14 @@ def write_pdf(content: ReportContent, path: Path) -> int:
         pager.heading("How to read these results")
         for note in content.notes:
             pager.text(note, 9.5, bullet="•")
+        if content.caveats:
+            pager.heading("Caveats of this scenario (from its file)")
+            for caveat in content.caveats:
+                pager.text(caveat, 9.5, bullet="•")
+        if content.limitations:
+            pager.heading("Known limitations of the model")
+            for item in content.limitations:
+                pager.text(item, 9.5, bullet="•")
         for chart in content.charts:
             pager.image(chart)
         pager.new_page(landscape=True)

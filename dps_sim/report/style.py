@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import matplotlib
+import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure, SubFigure
 
@@ -152,6 +153,11 @@ def png_bytes(fig: Figure, dpi: int = DPI) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
     return buf.getvalue()
+
+
+def rendered_pixels(fig: Figure) -> np.ndarray:
+    """The RGB pixels of the figure as the last :func:`png_bytes` drew them (the Agg canvas keeps them)."""
+    return np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
 
 
 def svg_bytes(fig: Figure) -> bytes:

@@ -6,6 +6,8 @@ and is right-censored at the end of the simulation for those still in the market
 
 from __future__ import annotations
 
+from statistics import NormalDist
+
 import numpy as np
 import pandas as pd
 
@@ -24,22 +26,26 @@ def durations(providers: pd.DataFrame, horizon_months: int) -> pd.DataFrame:
 
 
 def kaplan_meier(duration: np.ndarray, exited: np.ndarray, level: float = 0.95) -> pd.DataFrame:
-    """Survival function and its pointwise confidence interval (scipy.stats.ecdf, Greenwood).
+    """Survival function and its pointwise confidence interval (Greenwood's variance, a linear interval
+    clipped to [0, 1]: the same numbers as ``scipy.stats.ecdf(...).sf.confidence_interval``, which this
+    replaced for speed; tests/test_report.py checks the two agree).
 
-    Returns columns month, survival, low, high, starting at month 0 with survival 1.
+    Returns columns month, survival, low, high, starting at month 0 with survival 1; one row per distinct
+    duration (an interval that cannot be computed, at a survival of 0, holds the last one computed).
     """
-    from scipy import stats  # imported here: a report process that draws no survival chart never pays for it
-
     duration = np.asarray(duration, dtype=float)
     exited = np.asarray(exited, dtype=bool)
     if len(duration) == 0:
         return pd.DataFrame(columns=["month", "survival", "low", "high"])
-    data = stats.CensoredData.right_censored(duration, ~exited)
-    sf = stats.ecdf(data).sf
+    times, inverse = np.unique(duration, return_inverse=True)
+    deaths = np.bincount(inverse, weights=exited.astype(float), minlength=len(times))
+    leaving = np.bincount(inverse, minlength=len(times)).astype(float)
+    at_risk = len(duration) - np.concatenate(([0.0], np.cumsum(leaving)[:-1]))
+    z = NormalDist().inv_cdf(0.5 + level / 2)
     with np.errstate(all="ignore"):
-        ci = sf.confidence_interval(level)
-    start = pd.DataFrame({"month": [0.0], "survival": [1.0], "low": [1.0], "high": [1.0]})
-    curve = pd.DataFrame({"month": sf.quantiles, "survival": sf.probabilities,
-                          "low": ci.low.probabilities, "high": ci.high.probabilities})
-    curve[["low", "high"]] = curve[["low", "high"]].ffill().fillna(curve["survival"].iloc[0])
-    return pd.concat([start, curve], ignore_index=True)
+        surv = np.cumprod(1.0 - deaths / at_risk)
+        se = surv * np.sqrt(np.cumsum(deaths / (at_risk * (at_risk - deaths))))
+        ci = pd.DataFrame({"low": np.clip(surv - z * se, 0.0, 1.0), "high": np.clip(surv + z * se, 0.0, 1.0)})
+    ci = ci.ffill().fillna(surv[0])
+    return pd.DataFrame({"month": np.concatenate(([0.0], times)), "survival": np.concatenate(([1.0], surv)),
+                         "low": np.concatenate(([1.0], ci["low"])), "high": np.concatenate(([1.0], ci["high"]))})

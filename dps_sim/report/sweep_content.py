@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from .caveats import limitations, scenario_caveats
 from .document import RenderedChart, ReportContent, Table, number, provenance, scenario_paragraphs
 from .data import ResultsFolder
 from .glossary import GLOSSARY
@@ -47,7 +48,8 @@ def compose_sweep(data: ResultsFolder, charts: list[RenderedChart]) -> ReportCon
         scenario=scenario_paragraphs(data), policies_heading="The parameters swept", policies=params,
         findings=findings, charts=charts, tables=tables,
         notes=[_noise_note(data), "These are results of a model under its stated assumptions, not a forecast."],
-        provenance=provenance(data), glossary=[g for g in GLOSSARY if g[0] in SWEEP_TERMS])
+        provenance=provenance(data), glossary=[g for g in GLOSSARY if g[0] in SWEEP_TERMS],
+        caveats=scenario_caveats(data), limitations=limitations())
 
 
 def _noise_note(data: ResultsFolder) -> str:

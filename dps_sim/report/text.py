@@ -42,8 +42,9 @@ PHRASES: dict[str, Phrase] = {
     "insolvencies": Phrase("insolvencies", short="Insolvencies"),
     "insolvencies_small": Phrase("small-provider insolvencies", short="Small-provider insolvencies"),
     "contract_failures": Phrase("contracts ended early", short="Contracts ended early"),
-    "service_users_reached": Phrase("service users reached", short="Service users reached"),
-    "cost_per_user": Phrase("cost per user reached", "amount", "£", over_horizon=False, short="Cost per user reached"),
+    "service_users_reached": Phrase("user-years of service reached", short="Service users reached (user-years)"),
+    "cost_per_user": Phrase("value of service delivered per user-year reached", "amount", "£", over_horizon=False,
+                            short="Value of service per user-year reached"),
     "service_gap_days": Phrase("lot-days without a needed service", short="Service gap"),
     "mean_delivered_quality": Phrase("mean delivered quality", "amount", "points on the 0–5 scale", over_horizon=False,
                                      short="Mean delivered quality"),
@@ -56,7 +57,12 @@ PHRASES: dict[str, Phrase] = {
                                    over_horizon=False, short="Share of value to small organisations"),
     "hhi": Phrase("concentration of awarded value (Herfindahl index)", "amount", "", over_horizon=False,
                   short="Concentration of value (HHI)"),
-    "commissioner_spend": Phrase("commissioner spend", "amount", "£", short="Commissioner spend"),
+    "commissioner_spend": Phrase("payments made", "amount", "£", short="Payments made (not what is still owed)"),
+    "outstanding_payments": Phrase("still owed to providers at the end", "amount", "£", over_horizon=False,
+                                   short="Still owed to providers at the end"),
+    "spend_and_owed": Phrase("paid plus still owed", "amount", "£", short="Paid plus still owed at the end"),
+    "value_delivered": Phrase("value of the service delivered", "amount", "£",
+                              short="Value of the service delivered (paid or owed)"),
 }
 
 

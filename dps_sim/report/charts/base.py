@@ -15,8 +15,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
-from ...scenario.schema import SIZE_BANDS
 from ..data import ResultsFolder
+from ..figdata import SIZE_BANDS
 from ..text import money
 from ..style import INK, policy_colour, policy_style, humanise
 

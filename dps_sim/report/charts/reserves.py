@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
-from ...scenario.schema import SIZE_BANDS
 from ..data import ResultsFolder
+from ..figdata import SIZE_BANDS
 from ..style import INK, OKABE_ITO, add_titles, humanise, new_figure, policy_colour
 from ..text import period
 from .base import Chart, policy_index, policy_legend, tick_label

@@ -7,12 +7,13 @@ import dataclasses
 import json
 import math
 from pathlib import Path
-from typing import Annotated, Any, Callable, Literal
+from typing import Any, Callable, Literal, get_origin
 
 from pydantic import BaseModel, ValidationError
 
 from .. import metrics
 from ..scenario import BASELINE, Problem, Scenario, ScenarioError, load_scenario, read_yaml, resolve_policy
+from ..scenario.keys import strip_annotation
 from ..scenario.loading import Where, _line_for, policy_names, problems_from, with_overrides
 from ..scenario.names import excerpt
 from ..scenario.yamlfile import check_kind, check_suffix
@@ -203,26 +204,10 @@ def _parameter(add: Callable[[str, str], None], name: str, spec: ParameterSpec, 
 
 def _field_kind(dotted: str, current: Any) -> str:
     """'int', 'float' or 'other': from the schema annotation, else from the base value."""
-    import types
-    from typing import Union, get_args, get_origin
-
-    def strip(ann: Any) -> Any:
-        while True:
-            origin = get_origin(ann)
-            if origin is Annotated:
-                ann = get_args(ann)[0]
-            elif origin in (Union, types.UnionType):
-                args = [a for a in get_args(ann) if a is not type(None)]
-                if len(args) != 1:
-                    return ann
-                ann = args[0]
-            else:
-                return ann
-
     ann: Any = Scenario
     for part in dotted.split("."):
         if isinstance(ann, type) and issubclass(ann, BaseModel) and part in ann.model_fields:
-            ann = strip(ann.model_fields[part].annotation)
+            ann = strip_annotation(ann.model_fields[part].annotation)
         else:
             ann = None
             break

@@ -21,7 +21,7 @@ INDENTATION_HINT = ("hint: check the indentation of this line and the one above 
                     "holding ': ' needs quotes")
 
 
-def _strip(ann: Any) -> Any:
+def strip_annotation(ann: Any) -> Any:
     """The annotation without Annotated[...] and Optional[...] wrappers."""
     while True:
         origin = get_origin(ann)
@@ -39,9 +39,9 @@ def _strip(ann: Any) -> Any:
 def _union_member(ann: Any, tag: str) -> type[BaseModel] | None:
     """The member of a tagged union (shocks) whose ``type`` is ``tag``."""
     for member in get_args(ann):
-        member = _strip(member)
+        member = strip_annotation(member)
         if isinstance(member, type) and issubclass(member, BaseModel) and "type" in member.model_fields:
-            if tag in get_args(_strip(member.model_fields["type"].annotation)):
+            if tag in get_args(strip_annotation(member.model_fields["type"].annotation)):
                 return member
     return None
 
@@ -51,7 +51,7 @@ def model_at(root: type[BaseModel], loc: Sequence[Any]) -> Any:
     union tags) from ``root``; None if the path leaves the schema."""
     ann: Any = root
     for part in loc:
-        ann = _strip(ann)
+        ann = strip_annotation(ann)
         if isinstance(ann, type) and issubclass(ann, BaseModel):
             if part not in ann.model_fields:
                 return None
@@ -64,7 +64,7 @@ def model_at(root: type[BaseModel], loc: Sequence[Any]) -> Any:
             ann = get_args(ann)[1] if get_args(ann) else Any
         else:
             return None
-    return _strip(ann)
+    return strip_annotation(ann)
 
 
 def section_keys(root: type[BaseModel], loc: Sequence[Any]) -> list[str] | None:
@@ -79,7 +79,7 @@ def homes(root: type[BaseModel], key: str, prefix: str = "") -> list[str]:
     """Dotted paths of the sections (below ``root``, through nested sections only) that take ``key``."""
     found = []
     for name, field in root.model_fields.items():
-        ann = _strip(field.annotation)
+        ann = strip_annotation(field.annotation)
         if isinstance(ann, type) and issubclass(ann, BaseModel):
             path = f"{prefix}{name}"
             if key in ann.model_fields:

@@ -20,7 +20,7 @@ import yaml
 from pydantic import BaseModel
 
 from .errors import ScenarioError
-from .keys import _strip, _union_member, homes
+from .keys import _union_member, homes, strip_annotation
 from .merge import deep_merge
 from .names import closest, did_you_mean, excerpt
 from .schema import Scenario
@@ -79,7 +79,7 @@ def _check_key(key: str, value: Any, data: Mapping[str, Any]) -> list[str | int]
     out: list[str | int] = []
     for i, part in enumerate(parts):
         here, above = ".".join(parts[:i + 1]), ".".join(parts[:i])
-        ann = _strip(ann)
+        ann = strip_annotation(ann)
         if isinstance(ann, type) and issubclass(ann, BaseModel):
             fields = list(ann.model_fields)
             if part not in fields:
@@ -99,7 +99,7 @@ def _check_key(key: str, value: Any, data: Mapping[str, Any]) -> list[str | int]
                 raise _fault(key, value, here, f"'{above}' is a list of {len(items)}: give an item number from 0 to "
                                                f"{len(items) - 1}")
             node = items[int(part)]
-            ann = _strip(get_args(ann)[0])
+            ann = strip_annotation(get_args(ann)[0])
             if get_origin(ann) in (Union, types.UnionType) and isinstance(node, Mapping):
                 ann = _union_member(ann, str(node.get("type")))
             out.append(int(part))

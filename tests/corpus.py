@@ -11,14 +11,14 @@ Broken text is in :mod:`corpus_text`, sweep mutations in :mod:`corpus_sweeps`. U
 from __future__ import annotations
 
 import copy
-import types
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Any, Literal, Union, get_origin
 
 import yaml
 from pydantic import BaseModel
 
+from dps_sim.scenario.keys import strip_annotation
 from dps_sim.scenario.schema import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -114,25 +114,11 @@ def setp(data: dict, path: str, value: Any) -> dict:
     return out
 
 
-def _strip(ann: Any) -> Any:
-    while True:
-        origin = get_origin(ann)
-        if origin is Annotated:
-            ann = get_args(ann)[0]
-        elif origin in (Union, types.UnionType):
-            args = [a for a in get_args(ann) if a is not type(None)]
-            if len(args) != 1:
-                return ann
-            ann = args[0]
-        else:
-            return ann
-
-
 def leaves(model: type[BaseModel] = Scenario, prefix: str = "") -> list[tuple[str, Any]]:
     """Every leaf field of the scenario schema, as (dotted path, annotation)."""
     out = []
     for name, f in model.model_fields.items():
-        ann = _strip(f.annotation)
+        ann = strip_annotation(f.annotation)
         if isinstance(ann, type) and issubclass(ann, BaseModel):
             out += leaves(ann, f"{prefix}{name}.")
         else:

@@ -30,8 +30,11 @@ def _market(**extra) -> dict:
                                              "retender_on_expiry": True}},
             "contracts": {"length_months": 18, "extensions_months": [6]},
             "behaviour": {"lot_interest": 0.5}}
-    for key, value in extra.items():
-        data.setdefault(key, {}).update(value) if isinstance(value, dict) else data.__setitem__(key, value)
+    for key, value in extra.items():   # a section given as a mapping is merged into the one above
+        if isinstance(value, dict):
+            data.setdefault(key, {}).update(value)
+        else:
+            data[key] = value
     return data
 
 

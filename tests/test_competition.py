@@ -25,9 +25,9 @@ import pytest
 from dps_sim import metrics
 from dps_sim.model import award, contracts, rounds, simulate, tendering
 from dps_sim.model.market import Market
-from dps_sim.model.population import ACTIVE
 from dps_sim.model.stores import LIVE
 from dps_sim.scenario import Scenario, load_scenario, resolve_policy, with_overrides
+from hand_made import one_district_market
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 VALUE = 50_000.0
@@ -35,26 +35,7 @@ VALUE = 50_000.0
 
 def _market(providers: int = 6, **over) -> Market:
     """A one-district market with ``providers`` admitted organisations, all able to bid for a £50k lot."""
-    data = {"name": "hand-made", "horizon_months": 60,
-            "market": {"providers": providers, "entry_per_year": 0, "districts": 1},
-            "procurement": {"competitions": {"first_round_lots": 0, "lots_per_round": 0}},
-            "behaviour": {"lot_interest": 1.0, "appetite_sd": 0.0, "lot_appeal_sd": 0.0}}
-    for path, value in over.items():
-        head, *rest = path.split(".")
-        node = data.setdefault(head, {})
-        for key in rest[:-1]:
-            node = node.setdefault(key, {})
-        node[rest[-1]] = value
-    mk = Market.build(Scenario.model_validate(data), np.random.SeedSequence(7), "all")
-    P = mk.P
-    P.status[:] = ACTIVE
-    P.admitted[:] = True
-    P.county_wide[:] = False
-    P.district[:] = 0
-    P.capacity[:] = 2 * VALUE
-    P.income[:] = 10 * VALUE
-    P.cash[:] = P.in_hand[:] = 1e6
-    return mk
+    return one_district_market(providers, VALUE, **over)
 
 
 def _need(mk: Market, start: int = 1) -> int:

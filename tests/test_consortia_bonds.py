@@ -11,8 +11,8 @@ import pytest
 from dps_sim.model import consortia, procurement as proc, rounds, simulate, tendering
 from dps_sim.model.bids import assessed_quality
 from dps_sim.model.market import Market
-from dps_sim.model.population import ACTIVE
 from dps_sim.scenario import Scenario
+from hand_made import one_district_market
 from dps_sim.scenario.schema import Behaviour
 
 VALUE = 250_000.0
@@ -20,27 +20,7 @@ VALUE = 250_000.0
 
 def _market(providers: int = 4, **over) -> Market:
     """A one-district market of admitted organisations able to bid for a £250k (bonded) lot."""
-    data = {"name": "hand-made", "horizon_months": 60,
-            "market": {"providers": providers, "entry_per_year": 0, "districts": 1, "private_share": 0.0},
-            "procurement": {"competitions": {"first_round_lots": 0, "lots_per_round": 0}},
-            "behaviour": {"lot_interest": 1.0, "appetite_sd": 0.0, "lot_appeal_sd": 0.0}}
-    for path, value in over.items():
-        head, *rest = path.split(".")
-        node = data.setdefault(head, {})
-        for key in rest[:-1]:
-            node = node.setdefault(key, {})
-        node[rest[-1]] = value
-    mk = Market.build(Scenario.model_validate(data), np.random.SeedSequence(7), "all")
-    P = mk.P
-    P.status[:] = ACTIVE
-    P.admitted[:] = True
-    P.county_wide[:] = False
-    P.district[:] = 0
-    P.capacity[:] = 2 * VALUE
-    P.income[:] = 10 * VALUE
-    P.skill[:] = 0.5
-    P.cash[:] = P.in_hand[:] = 1e6
-    return mk
+    return one_district_market(providers, VALUE, market={"private_share": 0.0}, skill=0.5, **over)
 
 
 def _bids(mk: Market, m: int = 10) -> rounds.Round:

@@ -27,7 +27,7 @@ import pytest
 from dps_sim.experiment.stats import paired_difference
 from dps_sim.model import simulate
 from dps_sim.model.population import EXIT_CLOSED, EXIT_INSOLVENT
-from dps_sim.scenario import Scenario, load_scenario
+from dps_sim.scenario import Scenario, load_scenario, resolve_policy, with_overrides
 
 pytestmark = pytest.mark.validation
 
@@ -50,16 +50,9 @@ def band_targets() -> dict[str, float]:
     return {"micro": under, "small": under, "medium": over, "large": over, "major": over}
 
 
-def kent(**overlay) -> Scenario:
-    base = load_scenario(KENT).model_dump(mode="python")
-    for dotted, value in overlay.items():
-        node = base
-        keys = dotted.split("__")
-        for k in keys[:-1]:
-            node = node[k]
-        node[keys[-1]] = value
-    base["policies"] = {"baseline": {}}
-    return Scenario.model_validate(base)
+def kent(overrides: dict | None = None) -> Scenario:
+    """The Kent baseline with values set at dotted key paths."""
+    return with_overrides(resolve_policy(load_scenario(KENT), "baseline"), overrides or {})
 
 
 def runs(sc: Scenario, reps: int = REPS):
@@ -128,7 +121,7 @@ def test_a_day_late_is_not_a_month_late():
     means = {}
     results = {}
     for days in (0, 1, 15, 30, 60, 90):
-        sc = kent(contracts__payment__terms="monthly_arrears", contracts__payment__late_days_mean=float(days))
+        sc = kent({"contracts.payment.terms": "monthly_arrears", "contracts.payment.late_days_mean": float(days)})
         results[days] = np.array([_insolvent_small(o) for o in runs(sc)])
         means[days] = results[days].mean()
     mean, lo, hi, _ = paired_difference(results[1], results[0])
@@ -152,7 +145,7 @@ def test_80_page_tenders_change_insolvencies_among_bidders(kent_base):
     under both policies, common random numbers): with 80 pages fewer of them bid at all, so
     counting each policy's own bidders would mix who bids with who fails.
     """
-    pages = runs(kent(procurement__competitions__document_pages=80))
+    pages = runs(kent({"procurement.competitions.document_pages": 80}))
     fixed_base, fixed_pages, cost = [], [], []
     for b, p in zip(kent_base, pages):
         bid = b.providers.bids > 0

@@ -505,8 +505,8 @@ def test_helper_processes_draw_the_same_charts(compare_dir: Path, tmp_path: Path
     alone = {c.name: c.png for c in build.render_charts(data, workers=1)}
     shared = {c.name: c.png for c in build.render_charts(data, workers=2)}
     assert list(shared) == list(RUN_CHART_NAMES) and shared == alone
-    monkeypatch.setattr(draw, "start_helper", lambda folder, names: subprocess.Popen(
-        ["python3", "-c", "import sys; sys.exit(3)"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    monkeypatch.setattr(draw, "start_helper", lambda folder, names: draw.Helper(subprocess.Popen(
+        [sys.executable, "-c", "import sys; sys.exit(3)"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)))
     monkeypatch.setattr(build, "start_helper", draw.start_helper)
     with pytest.warns(UserWarning, match="chart helper failed"):
         fallback = {c.name: c.png for c in build.render_charts(data, workers=2)}
@@ -526,39 +526,31 @@ def test_pixels_kept_for_the_pdf_are_the_png(compare_data: ResultsFolder) -> Non
         assert chart.pixels is not None and np.array_equal(chart.pixels, decoded)
 
 
-def test_forked_and_spawned_helpers_draw_the_same_charts(compare_dir: Path) -> None:
-    """The fork of this process and the fresh `python -m dps_sim.report.draw` give the same charts."""
+def test_a_helper_draws_the_charts_it_is_given(compare_dir: Path) -> None:
+    """The fresh `python -m dps_sim.report.draw` helper draws the named charts, in report order, with the
+    captions and PNG files of this process."""
     from dps_sim.report import draw
 
     names = ["survival", "reserves_end"]
-    forked = draw.helper_results(draw.ForkedHelper(compare_dir, names), compare_dir)
-    spawned = draw.helper_results(draw.spawn_helper(compare_dir, names), compare_dir)
-    assert forked is not None and spawned is not None
-    assert [c.name for c in forked] == names and [(c.name, c.caption, c.png) for c in forked] == [
-        (c.name, c.caption, c.png) for c in spawned]
+    here = draw.draw_and_save(ResultsFolder.open(compare_dir), [C.survival, C.reserves_end])
+    helped = draw.helper_results(draw.start_helper(compare_dir, names), compare_dir)
+    assert helped is not None and [c.name for c in helped] == names
+    assert [(c.caption, c.png) for c in helped] == [(c.caption, c.png) for c in here]
 
 
-def test_a_forked_helper_that_fails_or_hangs_is_reported(compare_dir: Path, monkeypatch) -> None:
-    """A child that raises or outlives the timeout is a failed helper (its charts are then drawn here)."""
+def test_a_helper_that_fails_or_hangs_is_reported_at_once(compare_dir: Path) -> None:
+    """A helper that exits with an error, or stays silent past its timeout, is a failed helper (its charts
+    are then drawn here), and a hung one is killed: a report is never held up for long."""
     from dps_sim.report import draw
 
-    def boom(folder, names):
-        raise RuntimeError("no charts today")
-
-    monkeypatch.setattr(draw, "drawn_lines", boom)
+    failing = draw.Helper(subprocess.Popen([sys.executable, "-c", "import sys; sys.exit('no charts today')"],
+                                           stdout=subprocess.PIPE, stderr=subprocess.PIPE))
     with pytest.warns(UserWarning, match="no charts today"):
-        assert draw.helper_results(draw.ForkedHelper(compare_dir, ["survival"]), compare_dir) is None
-
-    def hang(folder, names):
-        import time
-
-        time.sleep(60)
-
-    monkeypatch.setattr(draw, "drawn_lines", hang)
-    monkeypatch.setattr(draw, "HELPER_TIMEOUT", 0.5)
-    helper = draw.ForkedHelper(compare_dir, ["survival"])
-    out, err = helper.communicate(timeout=0.5)
-    assert helper.returncode != 0 and "timed out" in err
+        assert draw.helper_results(failing, compare_dir) is None
+    hung = draw.Helper(subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"],
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+    out, err = hung.communicate(timeout=0.5)
+    assert hung.returncode not in (0, None) and "timed out" in err and out == ""
 
 
 def test_helper_imports_this_dps_sim_whatever_the_working_directory(compare_dir: Path, tmp_path: Path,
@@ -571,7 +563,6 @@ def test_helper_imports_this_dps_sim_whatever_the_working_directory(compare_dir:
     (tmp_path / "dps_sim").mkdir()
     (tmp_path / "dps_sim" / "__init__.py").write_text("raise ImportError('the wrong dps_sim')\n")
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(draw, "can_fork", lambda: False)  # the fresh-process helper is the one that imports
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a failed helper warns
         charts = build.render_charts(ResultsFolder.open(compare_dir), workers=2)

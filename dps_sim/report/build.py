@@ -18,8 +18,7 @@ from .charts import ChartFunction
 from .data import ResultsFolder
 from .html import render_html
 from .pdf import write_pdf
-from .draw import (CHART_NAMES, HelperFailed, can_fork, chart_functions, draw_and_save, start_helper,
-                   stream_results)
+from .draw import CHART_NAMES, HelperFailed, chart_functions, draw_and_save, start_helper, stream_results
 from .style import house_style
 
 __all__ = ["CHART_NAMES", "build_content", "build_report", "chart_functions", "render_charts"]
@@ -43,7 +42,7 @@ PDF_BESIDE = 0.7
 the tables and the closing come after the last chart), counted as this process's load when the PDF is
 written as the charts come."""
 HELPER_START = 1.5
-"""Seconds a fresh helper process takes to start (imports); a forked one starts at once."""
+"""Seconds a helper process takes to start (imports)."""
 
 
 def split_in_order(fns: list[ChartFunction], n: int, start: float = HELPER_START,
@@ -73,9 +72,7 @@ class ChartStream:
     def __init__(self, data: ResultsFolder, workers: int | None = None, here_first: float = 0.0):
         self.data = data
         self.fns = list(chart_functions(data))
-        forked = can_fork()
-        shares = split_in_order(self.fns, helpers(workers) if len(self.fns) > 2 else 0,
-                                0.0 if forked else HELPER_START, here_first)
+        shares = split_in_order(self.fns, helpers(workers) if len(self.fns) > 2 else 0, HELPER_START, here_first)
         self.owner = {fn.__name__: k for k, share in enumerate(shares) for fn in share}
         self.streams = {k: stream_results(start_helper(data.folder, [fn.__name__ for fn in share]), data.folder)
                         for k, share in enumerate(shares) if k > 0}

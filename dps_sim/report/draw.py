@@ -2,11 +2,10 @@
 
 A helper draws the named charts of a results folder, writes charts/NAME.png and .svg, and sends back one
 JSON line per chart (name, title, caption) or warning. build_report starts one helper per spare core and
-draws the other charts itself meanwhile. On Linux, from a process with a single thread, the helper is a
-fork of this process (:class:`ForkedHelper`): it starts in milliseconds with everything already imported.
-Otherwise it is ``python -m dps_sim.report.draw FOLDER NAME...``, a plain subprocess that starts in about
-a second and a half. Neither is multiprocessing: neither re-imports the caller's script, so a user's
-script without a main guard works.
+draws the other charts itself meanwhile. The helper is ``python -m dps_sim.report.draw FOLDER NAME...``, a
+plain subprocess that starts in about a second and a half, and is stopped if it stays silent for
+HELPER_TIMEOUT. It is not multiprocessing: it does not re-import the caller's script, so a user's script
+without a main guard works.
 """
 
 from __future__ import annotations
@@ -14,12 +13,8 @@ from __future__ import annotations
 import json
 import os
 import selectors
-import signal
 import subprocess
 import sys
-import threading
-import time
-import traceback
 import warnings
 from dataclasses import asdict
 from pathlib import Path
@@ -79,87 +74,59 @@ def draw_and_save(data: ResultsFolder, fns: list[ChartFunction]) -> list[Rendere
     return rendered
 
 
-HELPER_TIMEOUT = 300.0
-"""Seconds a helper may take before it is stopped and its charts are drawn here instead."""
+HELPER_TIMEOUT = 120.0
+"""Seconds a helper may stay silent (a chart takes one or two) before it is stopped and its charts are
+drawn here instead: a helper can never hold a report up for long."""
 
 
-def start_helper(folder: Path, names: list[str]) -> ForkedHelper | subprocess.Popen:
-    """A helper process drawing the named charts (read back with :func:`helper_results`): a fork of this
-    process when that is safe, else a fresh Python process."""
-    if can_fork():
-        return ForkedHelper(Path(folder), names)
-    return spawn_helper(folder, names)
-
-
-def can_fork() -> bool:
-    """Whether forking is safe here: Linux, and no Python thread but this one (a fork copies only the
-    calling thread, so a notebook's or a process pool's thread holding a lock could leave the child
-    waiting). The idle native threads of the libraries the report uses (OpenBLAS, jemalloc, Arrow's
-    thread pool) are reset in a child by their own fork handlers; a child that hangs all the same is
-    stopped after HELPER_TIMEOUT and its charts are drawn here."""
-    return sys.platform.startswith("linux") and hasattr(os, "fork") and threading.active_count() == 1
+def start_helper(folder: Path, names: list[str]) -> Helper:
+    """A helper process drawing the named charts (read back with :func:`stream_results`)."""
+    return Helper(spawn_helper(folder, names))
 
 
 def spawn_helper(folder: Path, names: list[str]) -> subprocess.Popen:
-    """A helper that is a fresh ``python -m dps_sim.report.draw`` process.
+    """A fresh ``python -m dps_sim.report.draw`` process (binary pipes: :class:`Helper` reads them).
 
     It starts in the folder that holds this dps_sim package, so that ``-m`` imports this same code and
-    not another dps_sim that the caller's working directory may hold."""
+    not another dps_sim that the caller's working directory may hold. A fresh process, not a fork: a fork
+    of a process whose libraries hold native threads (Arrow, OpenBLAS) can wait forever on a lock."""
     root = Path(__file__).resolve().parents[2]
     return subprocess.Popen([sys.executable, "-m", "dps_sim.report.draw", str(Path(folder).resolve()), *names],
-                            cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=root, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
-class ForkedHelper:
-    """A forked child drawing charts, with the part of :class:`subprocess.Popen` that
-    :func:`helper_results` uses (``communicate`` and ``returncode``)."""
+class Helper:
+    """A helper process read line by line, each line waited for at most ``HELPER_TIMEOUT`` seconds."""
 
-    def __init__(self, folder: Path, names: list[str]):
-        read, write = os.pipe()
-        with warnings.catch_warnings():  # Python 3.12+ warns of any native thread; see can_fork
-            warnings.simplefilter("ignore", DeprecationWarning)
-            pid = os.fork()
-        if pid == 0:  # the child: draw, report, and leave without running the parent's exit handlers
-            code = 1
-            try:
-                os.close(read)
-                with os.fdopen(write, "w", encoding="utf-8") as out:
-                    try:
-                        for line in drawn_lines(folder, names):
-                            out.write(line + "\n")
-                            out.flush()  # the parent may be waiting for this chart
-                        code = 0
-                    except BaseException:  # noqa: BLE001 - any failure is reported; the parent then draws
-                        out.write(json.dumps({"error": traceback.format_exc()}) + "\n")
-            finally:
-                os._exit(code)
-        os.close(write)
-        self.pid, self.fd = pid, read
+    def __init__(self, proc: subprocess.Popen):
+        self.proc = proc
         self.returncode: int | None = None
 
-    def lines(self, timeout: float = HELPER_TIMEOUT):
-        """The lines the child sends, as they come; then ``returncode`` is set. A child silent for
-        ``timeout`` seconds is killed and an error line is given instead."""
-        buffer = ""
+    def lines(self, timeout: float | None = None):
+        """The lines the helper sends, as they come; then ``returncode`` is set. A helper silent for
+        ``timeout`` seconds (default HELPER_TIMEOUT) is killed and an error line is given instead."""
+        timeout = HELPER_TIMEOUT if timeout is None else timeout
+        fd, buffer = self.proc.stdout.fileno(), b""
         with selectors.DefaultSelector() as sel:
-            sel.register(self.fd, selectors.EVENT_READ)
+            sel.register(fd, selectors.EVENT_READ)
             while True:
                 if not sel.select(timeout):
-                    os.kill(self.pid, signal.SIGKILL)
+                    self.proc.kill()
                     yield json.dumps({"error": f"timed out after {timeout:.0f} s"})
                     break
-                chunk = os.read(self.fd, 1 << 16)
+                chunk = os.read(fd, 1 << 16)
                 if not chunk:
                     break
-                buffer += chunk.decode("utf-8")
-                *done, buffer = buffer.split("\n")
-                yield from done
-        os.close(self.fd)
-        _, status = os.waitpid(self.pid, 0)
-        self.returncode = os.waitstatus_to_exitcode(status)
+                *done, buffer = (buffer + chunk).split(b"\n")
+                yield from (x.decode("utf-8") for x in done)
+        with self.proc:  # closes the pipes and waits
+            err = self.proc.stderr.read().decode("utf-8", "replace")
+        self.returncode = self.proc.returncode
+        if self.returncode != 0 and err.strip():
+            yield json.dumps({"error": err})
 
-    def communicate(self, timeout: float = HELPER_TIMEOUT) -> tuple[str, str]:
-        """What the child sent once it has finished: (chart and warning lines, error text)."""
+    def communicate(self, timeout: float | None = None) -> tuple[str, str]:
+        """What the helper sent once it has finished: (chart and warning lines, error text)."""
         lines = list(self.lines(timeout))
         errors = [json.loads(x)["error"] for x in lines if x.startswith('{"error"')]
         if errors and self.returncode == 0:
@@ -167,12 +134,11 @@ class ForkedHelper:
         return "\n".join(x for x in lines if not x.startswith('{"error"')), "\n".join(errors)
 
 
-def stream_results(proc: ForkedHelper | subprocess.Popen, folder: Path):
+def stream_results(proc: Helper, folder: Path):
     """The charts a helper draws, each as soon as it is saved (a chart it could not draw comes as None with
     its name); raises HelperFailed when the helper fails, after the charts it did draw."""
-    lines = proc.lines() if isinstance(proc, ForkedHelper) else (x.rstrip("\n") for x in proc.stdout)
     errors = []
-    for line in lines:
+    for line in proc.lines():
         if not line:
             continue
         meta = json.loads(line)
@@ -185,9 +151,6 @@ def stream_results(proc: ForkedHelper | subprocess.Popen, folder: Path):
         else:
             png = (folder / "charts" / f"{meta['name']}.png").read_bytes()
             yield meta["name"], RenderedChart(meta["name"], meta["title"], meta["caption"], png)
-    if isinstance(proc, subprocess.Popen):
-        with proc:  # closes its pipes
-            errors.append(proc.stderr.read() if proc.wait() != 0 else "")
     if proc.returncode != 0 or any(errors):
         raise HelperFailed(f"chart helper failed ({proc.returncode}): {' '.join(errors).strip()[-500:]}")
 
@@ -196,7 +159,7 @@ class HelperFailed(RuntimeError):
     """A helper process stopped before drawing all its charts."""
 
 
-def helper_results(proc: ForkedHelper | subprocess.Popen, folder: Path) -> list[RenderedChart] | None:
+def helper_results(proc: Helper, folder: Path) -> list[RenderedChart] | None:
     """The charts a helper drew (PNG bytes read back from charts/), or None when it failed; warnings it
     relayed are raised again here."""
     out, err = proc.communicate()

@@ -81,3 +81,50 @@ def _run_cli(*args: str | os.PathLike, cwd: str | os.PathLike | None = None, tim
 def run_cli() -> RunCli:
     """``run_cli(*args, cwd=None)`` runs ``python -m dps_sim`` in a subprocess: (returncode, stdout, stderr)."""
     return _run_cli
+
+
+LONG_COMPARISON = 4096
+"""Bytes or characters above which a failed ``==`` is explained briefly instead of by pytest's diff."""
+
+
+def _size(x: object) -> int:
+    """Characters or bytes held by a text, a byte string, or a list, tuple or dict of them (one level)."""
+    if isinstance(x, (bytes, str)):
+        return len(x)
+    if isinstance(x, dict):
+        x = list(x.values())
+    if isinstance(x, (list, tuple)):
+        return sum(len(v) for v in x if isinstance(v, (bytes, str)))
+    return 0
+
+
+def _where(left: bytes | str, right: bytes | str) -> str:
+    first = next((i for i, (a, b) in enumerate(zip(left, right)) if a != b), min(len(left), len(right)))
+    return (f"{type(left).__name__} of {len(left):,} and {len(right):,} differ first at offset {first:,}: "
+            f"{left[first:first + 40]!r} against {right[first:first + 40]!r}")
+
+
+def pytest_assertrepr_compare(op: str, left: object, right: object) -> list[str] | None:
+    """A failed ``==`` of long byte strings or texts (whole files), or of lists or dicts of them, says
+    where they first differ.
+
+    pytest's own explanation diffs them line by line, which for files of a few megabytes takes hours
+    (a CI run once ran out of time so): this takes microseconds."""
+    if op != "==" or max(_size(left), _size(right)) <= LONG_COMPARISON:
+        return None
+    if isinstance(left, (bytes, str)) and type(left) is type(right):
+        return [_where(left, right)]
+    if isinstance(left, dict) and isinstance(right, dict):
+        if list(left) != list(right):
+            return [f"keys differ: {list(left)!r} against {list(right)!r}"[:2000]]
+        pairs = list(zip(left, left.values(), right.values()))
+    elif isinstance(left, (list, tuple)) and isinstance(right, (list, tuple)):
+        if len(left) != len(right):
+            return [f"{len(left)} items against {len(right)}"]
+        pairs = list(zip(range(len(left)), left, right))
+    else:
+        return None
+    lines = [f"differ at {k!r}: " + (_where(a, b) if isinstance(a, (bytes, str)) and type(a) is type(b)
+                                     else f"{repr(a)[:200]} against {repr(b)[:200]}")
+             for k, a, b in pairs if a != b]
+    return lines[:20] or None

@@ -140,3 +140,18 @@ def test_heavy_files_are_refused_in_bounded_memory(case_id: str, tmp_path: Path)
     assert proc.returncode == 2, proc.stderr
     check_message(proc.stderr, case, tmp_path)
     assert time.perf_counter() - started < 30
+
+
+WHOLE_FILE_FAULTS = {"empty", "only_comments", "null_document", "billion_laughs", "deep_nesting", "over_1_mib",
+                     "folder", "fifo", "symlink_dev_zero", "symlink_shadow", "dangling_symlink", "dev_zero",
+                     "etc_passwd", "no_suffix"}
+"""Faults of the whole file (what it is, where it points, its size), with no key or line known beforehand: the
+message names the file and the fault only."""
+
+
+def test_only_whole_file_faults_name_no_line() -> None:
+    """Every case whose message is not checked for a key path or a line is a fault of the whole file; all
+    others are checked for their line (and key path where the key can be known)."""
+    unplaced = {c.id for c in CASES if c.path is None and c.line is None}
+    assert unplaced == {f"file:{label}" for label in WHOLE_FILE_FAULTS}
+    assert sum(c.line is not None for c in CASES) >= 500

@@ -209,6 +209,33 @@ def test_lot_appeal_spreads_bids_between_lots_at_the_same_average():
     assert np.mean(spread == 0) > np.mean(flat == 0)
 
 
+def test_the_chance_estimate_divides_by_the_lots_field_or_by_the_fixed_expectation():
+    """DESIGN.md submodel 6, prediction: p = (0.5 + skill) / rivals, limited to [0.02, 0.95]; rivals are the
+    organisations able and interested in the lot (itself included, at least 1) or, under rivals "fixed",
+    behaviour.expected_bidders on every lot."""
+    from dps_sim.model.bids import win_chance_estimate
+
+    lot = Scenario(name="x").behaviour
+    fixed = lot.model_copy(update={"rivals": "fixed"})
+    skill, field = np.array([0.5, 0.5, 0.5, 0.9]), np.array([1, 4, 0, 100])
+    np.testing.assert_allclose(win_chance_estimate(skill, lot, field), [0.95, 0.25, 0.95, 0.02])
+    np.testing.assert_allclose(win_chance_estimate(skill, fixed, field), [1 / 3, 1 / 3, 1 / 3, 1.4 / 3])
+
+
+def test_a_crowded_lot_looks_less_winnable_so_a_bidder_goes_to_the_quieter_one():
+    """Two lots of the same value, one bid allowed: an organisation serving both districts bids where it
+    is alone, not on the lot that all ten organisations of its district can bid for (under rivals "fixed"
+    the two lots look the same to it)."""
+    mk = _market(10, market={"districts": 2}, **{"procurement.competitions.max_bids_per_round": 1})
+    mk.P.county_wide[0] = True
+    crowded, quiet = _need(mk), int(mk.needs.add(district=1, value=VALUE, reach=VALUE / 400, start=1, end=2**30))
+    lots = tendering.call_off(mk, [crowded, quiet], 1, 30.0)
+    bids, _ = tendering.take_bids(mk, lots, 1)
+    assert lots.need[bids.at[bids.who == 0]].tolist() == [quiet]
+    on_crowded = bids.who[lots.need[bids.at] == crowded]
+    assert 0 not in on_crowded and len(on_crowded) >= 5              # its district's own still bid there
+
+
 # --------------------------------------------------------------------------- switching cost
 
 

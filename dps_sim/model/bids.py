@@ -51,9 +51,12 @@ def bid_cost(pages: float, skill: np.ndarray, behaviour: Behaviour) -> np.ndarra
     return hours * (1.5 - np.asarray(skill)) * behaviour.hour_cost
 
 
-def win_chance_estimate(skill: np.ndarray, behaviour: Behaviour) -> np.ndarray:
-    """A provider's own estimate of its chance: better writers expect to win more often."""
-    return np.minimum(np.maximum((0.5 + np.asarray(skill)) / behaviour.expected_bidders, 0.02), 0.95)
+def win_chance_estimate(skill: np.ndarray, behaviour: Behaviour, field: np.ndarray | float) -> np.ndarray:
+    """A provider's own estimate of its chance: better writers expect to win more often, against the
+    competition it expects. ``field``: the organisations able and interested in the lot, itself
+    included (``behaviour.rivals`` "lot"); with "fixed", ``behaviour.expected_bidders`` on every lot."""
+    rivals = behaviour.expected_bidders if behaviour.rivals == "fixed" else np.maximum(np.asarray(field, float), 1.0)
+    return np.minimum(np.maximum((0.5 + np.asarray(skill)) / rivals, 0.02), 0.95)
 
 
 def assessed_quality(quality: np.ndarray, skill: np.ndarray, noise: np.ndarray, behaviour: Behaviour,

@@ -86,14 +86,16 @@ def choose_members(pool: np.ndarray, band: np.ndarray, quality: np.ndarray, lead
     return np.concatenate([big, small])[:most].astype(np.int64)
 
 
-def consortium_bids(mk: Market, lots: Lots, bids: Bids, pages: float, m: int) -> tuple[Bids, list[Team]]:
-    """Add a consortium bid to each lot where one can be formed; returns all bids, grouped by lot."""
+def consortium_bids(mk: Market, lots: Lots, bids: Bids, pages: float, m: int, field: np.ndarray
+                    ) -> tuple[Bids, list[Team]]:
+    """Add a consortium bid to each lot where one can be formed; returns all bids, grouped by lot.
+    ``field``: per lot, the organisations able and interested in it (the competition a team expects)."""
     k = mk.entered[m]
     extra: list[dict] = []
     teams: list[Team] = []
     for i in np.argsort(lots.key, kind="stable"):
         bidding = bids.who[bids.at == i]
-        one = consortium_bid(mk, int(i), lots, pages, k, bidding, m)
+        one = consortium_bid(mk, int(i), lots, pages, k, bidding, m, int(field[i]))
         if one is None:
             continue
         team, row = one
@@ -108,9 +110,10 @@ def consortium_bids(mk: Market, lots: Lots, bids: Bids, pages: float, m: int) ->
     return Bids(**{name: col[order] for name, col in merged.items()}), teams
 
 
-def consortium_bid(mk: Market, i: int, lots: Lots, pages: float, k: int, bidding: np.ndarray, m: int
-                   ) -> tuple[Team, dict] | None:
-    """One lot's consortium, if a lead and members can be found and join: its team and bid (no excluded party)."""
+def consortium_bid(mk: Market, i: int, lots: Lots, pages: float, k: int, bidding: np.ndarray, m: int,
+                   field: int) -> tuple[Team, dict] | None:
+    """One lot's consortium, if a lead and members can be found and join: its team and bid (no excluded party).
+    The team expects to compete with the lot's ``field`` of single organisations."""
     s, P = mk.s, mk.P
     beh, sup, pb = s.behaviour, s.support, s.contracts.performance_bond
     district, value, reach, key = int(lots.district[i]), float(lots.value[i]), float(lots.reach[i]), int(lots.key[i])
@@ -136,7 +139,7 @@ def consortium_bid(mk: Market, i: int, lots: Lots, pages: float, k: int, bidding
                              sup.consortium_members)
     if len(members) == 0:
         return None
-    chance = float(win_chance_estimate(P.skill[[lead]], beh)[0])
+    chance = float(win_chance_estimate(P.skill[[lead]], beh, field + 1)[0])
     # each member decides on its share of the team as first proposed
     team = np.concatenate([[lead], members])
     spare, turnover = spare_and_turnover(mk, team)

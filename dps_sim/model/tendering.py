@@ -305,7 +305,8 @@ def take_bids(mk: Market, lots: Lots, m: int) -> tuple[Bids, list[Team]]:
     spare, collateral, cost, cash, floor, bond = spare[w], collateral[w], cost[w], cash[w], floor[w], bond[w]
     skill = P.skill[org]
     bond_cost = bond_costs(bond, pb.premium_rate, pb.arrangement_fee, length)    # the bond's fee and premiums
-    gain = win_chance_estimate(skill, beh) * (beh.contract_value_share * value * length / 12.0 - bond_cost)
+    field = np.bincount(at, minlength=len(lots))                       # able and interested, per lot
+    gain = win_chance_estimate(skill, beh, field[at]) * (beh.contract_value_share * value * length / 12.0 - bond_cost)
     appetite = keyed_normals(keys, org, (APPETITE_ROW,))[0]
     c = np.flatnonzero(gain * np.exp(beh.appetite_sd * appetite) >= cost)
     c = c[np.lexsort((fit[c], cost[c] - gain[c], org[c]))]           # per organisation, best net gain first
@@ -337,7 +338,7 @@ def take_bids(mk: Market, lots: Lots, m: int) -> tuple[Bids, list[Team]]:
     learn(mk, who)
     teams: list[Team] = []
     if s.support.consortia and s.procurement.route != "grant":
-        bids, teams = consortium_bids(mk, lots, bids, pages, m)
+        bids, teams = consortium_bids(mk, lots, bids, pages, m, field)
     return bids, teams
 
 

@@ -210,16 +210,16 @@ def test_lot_appeal_spreads_bids_between_lots_at_the_same_average():
 
 
 def test_the_chance_estimate_divides_by_the_lots_field_or_by_the_fixed_expectation():
-    """DESIGN.md submodel 6, prediction: p = (0.5 + skill) / rivals, limited to [0.02, 0.95]; rivals are the
-    organisations able and interested in the lot (itself included, at least 1) or, under rivals "fixed",
-    behaviour.expected_bidders on every lot."""
+    """model.md submodel 6, prediction: p = (0.5 + skill) / rivals, limited to [0.02, 0.95]; rivals are the
+    organisations able and interested in the lot (itself included, at least 1) up to the usual
+    behaviour.expected_bidders (3) or, under rivals "fixed", expected_bidders on every lot."""
     from dps_sim.model.bids import win_chance_estimate
 
     lot = Scenario(name="x").behaviour
     fixed = lot.model_copy(update={"rivals": "fixed"})
-    skill, field = np.array([0.5, 0.5, 0.5, 0.9]), np.array([1, 4, 0, 100])
-    np.testing.assert_allclose(win_chance_estimate(skill, lot, field), [0.95, 0.25, 0.95, 0.02])
-    np.testing.assert_allclose(win_chance_estimate(skill, fixed, field), [1 / 3, 1 / 3, 1 / 3, 1.4 / 3])
+    skill, field = np.array([0.5, 0.5, 0.5, 0.9, 0.01]), np.array([1, 2, 0, 100, 3])
+    np.testing.assert_allclose(win_chance_estimate(skill, lot, field), [0.95, 0.5, 0.95, 1.4 / 3, 0.51 / 3])
+    np.testing.assert_allclose(win_chance_estimate(skill, fixed, field), [1 / 3, 1 / 3, 1 / 3, 1.4 / 3, 0.51 / 3])
 
 
 def test_a_crowded_lot_looks_less_winnable_so_a_bidder_goes_to_the_quieter_one():

@@ -53,9 +53,13 @@ def bid_cost(pages: float, skill: np.ndarray, behaviour: Behaviour) -> np.ndarra
 
 def win_chance_estimate(skill: np.ndarray, behaviour: Behaviour, field: np.ndarray | float) -> np.ndarray:
     """A provider's own estimate of its chance: better writers expect to win more often, against the
-    competition it expects. ``field``: the organisations able and interested in the lot, itself
-    included (``behaviour.rivals`` "lot"); with "fixed", ``behaviour.expected_bidders`` on every lot."""
-    rivals = behaviour.expected_bidders if behaviour.rivals == "fixed" else np.maximum(np.asarray(field, float), 1.0)
+    competition it expects: the usual ``behaviour.expected_bidders``, or fewer where the lot's ``field``
+    (the organisations able and interested in it, itself included) is smaller (``behaviour.rivals``
+    "lot"; with "fixed", ``expected_bidders`` on every lot). Not more than the usual where the field is
+    larger: a bidder cannot tell which of the interested will in the end bid."""
+    rivals = behaviour.expected_bidders
+    if behaviour.rivals == "lot":
+        rivals = np.minimum(np.maximum(np.asarray(field, float), 1.0), behaviour.expected_bidders)
     return np.minimum(np.maximum((0.5 + np.asarray(skill)) / rivals, 0.02), 0.95)
 
 

@@ -620,3 +620,18 @@ def test_report_drawn_with_helpers_is_the_report_drawn_alone(compare_dir: Path, 
         digests = {w: [hashlib.sha256((f / n).read_bytes()).hexdigest() for n in ("report.pdf", "report.html")]
                    for w, f in folders.items()}
         assert digests[1] == digests[2]
+
+def test_a_helper_that_writes_much_to_stderr_is_not_held_up(compare_dir: Path) -> None:
+    """A helper's stderr goes to a file, not a pipe: 1 MB of warnings cannot fill a pipe and stall it."""
+    import tempfile
+
+    from dps_sim.report import draw
+
+    errors = tempfile.TemporaryFile()
+    noisy = draw.Helper(subprocess.Popen(
+        [sys.executable, "-c", "import sys; sys.stderr.write('w' * (1 << 20)); print('{\"name\": \"x\", \"skipped\": true}')"],
+        stdout=subprocess.PIPE, stderr=errors), errors)
+    out, err = noisy.communicate(timeout=30)
+    assert noisy.returncode == 0 and out == '{"name": "x", "skipped": true}' and err == ""
+    real = draw.start_helper(compare_dir, [])                  # the helpers a report starts write to a file too
+    assert real.errors is not None and real.communicate(timeout=60) == ("", "")

@@ -15,9 +15,11 @@ import os
 import selectors
 import subprocess
 import sys
+import tempfile
 import warnings
 from dataclasses import asdict
 from pathlib import Path
+from typing import IO
 
 from ..experiment.store import atomic_write_bytes
 from .charts import RUN_CHARTS, Chart, ChartFunction
@@ -81,10 +83,11 @@ drawn here instead: a helper can never hold a report up for long."""
 
 def start_helper(folder: Path, names: list[str]) -> Helper:
     """A helper process drawing the named charts (read back with :func:`stream_results`)."""
-    return Helper(spawn_helper(folder, names))
+    errors = tempfile.TemporaryFile()  # a file, not a pipe: a helper writing much to stderr never blocks
+    return Helper(spawn_helper(folder, names, errors), errors)
 
 
-def spawn_helper(folder: Path, names: list[str]) -> subprocess.Popen:
+def spawn_helper(folder: Path, names: list[str], stderr: IO[bytes] | int = subprocess.PIPE) -> subprocess.Popen:
     """A fresh ``python -m dps_sim.report.draw`` process (binary pipes: :class:`Helper` reads them).
 
     It starts in the folder that holds this dps_sim package, so that ``-m`` imports this same code and
@@ -92,14 +95,15 @@ def spawn_helper(folder: Path, names: list[str]) -> subprocess.Popen:
     of a process whose libraries hold native threads (Arrow, OpenBLAS) can wait forever on a lock."""
     root = Path(__file__).resolve().parents[2]
     return subprocess.Popen([sys.executable, "-m", "dps_sim.report.draw", str(Path(folder).resolve()), *names],
-                            cwd=root, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            cwd=root, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr)
 
 
 class Helper:
-    """A helper process read line by line, each line waited for at most ``HELPER_TIMEOUT`` seconds."""
+    """A helper process read line by line, each line waited for at most ``HELPER_TIMEOUT`` seconds.
+    ``errors``: the file its stderr goes to (else its stderr pipe is read at the end)."""
 
-    def __init__(self, proc: subprocess.Popen):
-        self.proc = proc
+    def __init__(self, proc: subprocess.Popen, errors: IO[bytes] | None = None):
+        self.proc, self.errors = proc, errors
         self.returncode: int | None = None
 
     def lines(self, timeout: float | None = None):
@@ -120,10 +124,20 @@ class Helper:
                 *done, buffer = (buffer + chunk).split(b"\n")
                 yield from (x.decode("utf-8") for x in done)
         with self.proc:  # closes the pipes and waits
-            err = self.proc.stderr.read().decode("utf-8", "replace")
+            err = self._stderr()
         self.returncode = self.proc.returncode
         if self.returncode != 0 and err.strip():
             yield json.dumps({"error": err})
+
+    def _stderr(self) -> str:
+        """What the helper wrote to stderr (the last 64 kB); its file is closed."""
+        if self.errors is None:
+            return self.proc.stderr.read().decode("utf-8", "replace") if self.proc.stderr else ""
+        self.proc.wait()
+        with self.errors:
+            size = self.errors.seek(0, os.SEEK_END)
+            self.errors.seek(max(0, size - (1 << 16)))
+            return self.errors.read().decode("utf-8", "replace")
 
     def communicate(self, timeout: float | None = None) -> tuple[str, str]:
         """What the helper sent once it has finished: (chart and warning lines, error text)."""

@@ -262,28 +262,34 @@ def test_compare_killed_twice_and_resumed_gives_identical_tables(small_kent: Pat
 
 def test_compare_killed_at_random_moments_and_resumed_gives_identical_tables(small_kent: Path, tmp_path: Path,
                                                                              capsys) -> None:
-    """Issue 14: SIGKILL at random moments (drawn from a seeded generator, so a failure can be replayed),
-    whatever the compare was doing then (starting, running, writing a part or the tables), then
-    ``--resume`` until it finishes: the tables are those of an uninterrupted run, byte for byte."""
+    """Issue 14: SIGKILL four times, each a random moment (seeded delay) after that run has saved a part of
+    its own, so it may land while a replication runs or while a part is being written; then ``--resume``
+    until it finishes: the tables are those of an uninterrupted run, byte for byte."""
     import numpy as np
 
     common = ["--reps", "8", "--seed", "3", "--workers", "1", "--quiet", "--no-report"]
     reference = tmp_path / "reference"
     assert main(["compare", str(small_kent), *common, "--out", str(reference)]) == 0, capsys.readouterr().err
     out = tmp_path / "killed"
+    runs = out / ".parts" / "runs"
+    parts = lambda: len(list(runs.glob("*__r*.parquet"))) if runs.is_dir() else 0  # noqa: E731
     rng = np.random.default_rng(20261203)
     args = ["compare", str(small_kent), *common, "--out", str(out)]
+    counts = [0]
     for attempt in range(4):
         proc = _start(args + (["--resume"] if attempt else []))
-        time.sleep(float(rng.uniform(0.3, 3.0)))
+        deadline = time.monotonic() + 120
+        while proc.poll() is None and parts() <= counts[-1] and time.monotonic() < deadline:
+            time.sleep(0.005)
+        time.sleep(float(rng.uniform(0.0, 0.4)))
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=60)
         proc.stderr.close()
-    if (out / "manifest.json").exists():
-        assert main(args + ["--resume"]) == 0, capsys.readouterr().err
-    else:  # killed before it claimed the folder: a fresh start
-        assert main(args) == 0, capsys.readouterr().err
+        counts.append(parts())
+    assert all(b > a for a, b in zip(counts[:-1], counts[1:])), f"each run saved parts before its kill: {counts}"
+    assert counts[-1] < 40 and not (out / "runs.csv").exists(), "the compare was still unfinished"
+    assert main(args + ["--resume"]) == 0, capsys.readouterr().err
     for table in TABLES:
         assert (out / table).read_bytes() == (reference / table).read_bytes(), f"{table} differs"
     assert json.loads((out / "manifest.json").read_text())["status"] == "finished"

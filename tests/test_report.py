@@ -621,6 +621,7 @@ def test_report_drawn_with_helpers_is_the_report_drawn_alone(compare_dir: Path, 
                    for w, f in folders.items()}
         assert digests[1] == digests[2]
 
+
 def test_a_helper_that_writes_much_to_stderr_is_not_held_up(compare_dir: Path) -> None:
     """A helper's stderr goes to a file, not a pipe: 1 MB of warnings cannot fill a pipe and stall it."""
     import tempfile
@@ -635,3 +636,20 @@ def test_a_helper_that_writes_much_to_stderr_is_not_held_up(compare_dir: Path) -
     assert noisy.returncode == 0 and out == '{"name": "x", "skipped": true}' and err == ""
     real = draw.start_helper(compare_dir, [])                  # the helpers a report starts write to a file too
     assert real.errors is not None and real.communicate(timeout=60) == ("", "")
+
+
+def test_a_helper_given_up_on_is_stopped_and_stray_output_is_an_error(compare_dir: Path) -> None:
+    """A reader that stops early leaves no helper running; a line that is not the helper's JSON (a library
+    printing to stdout) makes the helper a failed one (its charts drawn here), not a failed report."""
+    from dps_sim.report import draw
+
+    slow = draw.Helper(subprocess.Popen([sys.executable, "-c", "print('{\"name\": \"a\", \"skipped\": true}', flush=True);"
+                                         "import time; time.sleep(60)"], stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+    stream = draw.stream_results(slow, compare_dir)
+    assert next(stream) == ("a", None)
+    stream.close()                                                 # given up on after its first chart
+    assert slow.proc.poll() is not None and slow.returncode is not None
+    chatty = draw.Helper(subprocess.Popen([sys.executable, "-c", "print('hello'); print('{\"name\": \"a\", \"skipped\": true}')"],
+                                          stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+    with pytest.raises(draw.HelperFailed, match="unexpected output"):
+        list(draw.stream_results(chatty, compare_dir))

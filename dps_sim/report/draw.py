@@ -87,8 +87,9 @@ def start_helper(folder: Path, names: list[str]) -> Helper:
     return Helper(spawn_helper(folder, names, errors), errors)
 
 
-def spawn_helper(folder: Path, names: list[str], stderr: IO[bytes] | int = subprocess.PIPE) -> subprocess.Popen:
-    """A fresh ``python -m dps_sim.report.draw`` process (binary pipes: :class:`Helper` reads them).
+def spawn_helper(folder: Path, names: list[str], stderr: IO[bytes]) -> subprocess.Popen:
+    """A fresh ``python -m dps_sim.report.draw`` process (its stdout a binary pipe that :class:`Helper`
+    reads; its stderr to ``stderr``, a file: a pipe read only at the end could fill and stall it).
 
     It starts in the folder that holds this dps_sim package, so that ``-m`` imports this same code and
     not another dps_sim that the caller's working directory may hold. A fresh process, not a fork: a fork
@@ -108,26 +109,39 @@ class Helper:
 
     def lines(self, timeout: float | None = None):
         """The lines the helper sends, as they come; then ``returncode`` is set. A helper silent for
-        ``timeout`` seconds (default HELPER_TIMEOUT) is killed and an error line is given instead."""
+        ``timeout`` seconds (default HELPER_TIMEOUT) is killed and an error line is given instead; one
+        given up on before its last line (the reader stops early) is killed and waited for too."""
         timeout = HELPER_TIMEOUT if timeout is None else timeout
         fd, buffer = self.proc.stdout.fileno(), b""
-        with selectors.DefaultSelector() as sel:
-            sel.register(fd, selectors.EVENT_READ)
-            while True:
-                if not sel.select(timeout):
-                    self.proc.kill()
-                    yield json.dumps({"error": f"timed out after {timeout:.0f} s"})
-                    break
-                chunk = os.read(fd, 1 << 16)
-                if not chunk:
-                    break
-                *done, buffer = (buffer + chunk).split(b"\n")
-                yield from (x.decode("utf-8") for x in done)
+        try:
+            with selectors.DefaultSelector() as sel:
+                sel.register(fd, selectors.EVENT_READ)
+                while True:
+                    if not sel.select(timeout):
+                        self.proc.kill()
+                        yield json.dumps({"error": f"timed out after {timeout:.0f} s"})
+                        break
+                    chunk = os.read(fd, 1 << 16)
+                    if not chunk:
+                        break
+                    *done, buffer = (buffer + chunk).split(b"\n")
+                    yield from (x.decode("utf-8", "replace") for x in done)
+            if buffer.strip():
+                yield buffer.decode("utf-8", "replace")  # a last line without its newline
+            err = self._finish()
+            if self.returncode != 0 and err.strip():
+                yield json.dumps({"error": err})
+        finally:
+            if self.returncode is None:  # given up on: stop it
+                self.proc.kill()
+                self._finish()
+
+    def _finish(self) -> str:
+        """Wait for the helper, close its pipes, set ``returncode``; what it wrote to stderr."""
         with self.proc:  # closes the pipes and waits
             err = self._stderr()
         self.returncode = self.proc.returncode
-        if self.returncode != 0 and err.strip():
-            yield json.dumps({"error": err})
+        return err
 
     def _stderr(self) -> str:
         """What the helper wrote to stderr (the last 64 kB); its file is closed."""
@@ -141,11 +155,11 @@ class Helper:
 
     def communicate(self, timeout: float | None = None) -> tuple[str, str]:
         """What the helper sent once it has finished: (chart and warning lines, error text)."""
-        lines = list(self.lines(timeout))
-        errors = [json.loads(x)["error"] for x in lines if x.startswith('{"error"')]
+        lines = [(x, parse_line(x)) for x in self.lines(timeout) if x]
+        errors = [meta["error"] for _, meta in lines if "error" in meta]
         if errors and self.returncode == 0:
             self.returncode = 1
-        return "\n".join(x for x in lines if not x.startswith('{"error"')), "\n".join(errors)
+        return "\n".join(x for x, meta in lines if "error" not in meta), "\n".join(errors)
 
 
 def stream_results(proc: Helper, folder: Path):
@@ -155,7 +169,7 @@ def stream_results(proc: Helper, folder: Path):
     for line in proc.lines():
         if not line:
             continue
-        meta = json.loads(line)
+        meta = parse_line(line)
         if "error" in meta:
             errors.append(meta["error"])
         elif "warning" in meta:
@@ -169,28 +183,28 @@ def stream_results(proc: Helper, folder: Path):
         raise HelperFailed(f"chart helper failed ({proc.returncode}): {' '.join(errors).strip()[-500:]}")
 
 
+def parse_line(line: str) -> dict:
+    """A helper's line as sent (a JSON object); anything else a library printed is an error, so the helper's
+    remaining charts are drawn here instead of the report failing."""
+    try:
+        meta = json.loads(line)
+    except json.JSONDecodeError:
+        meta = None
+    return meta if isinstance(meta, dict) else {"error": f"unexpected output from the chart helper: {line[:200]!r}"}
+
+
 class HelperFailed(RuntimeError):
     """A helper process stopped before drawing all its charts."""
 
 
 def helper_results(proc: Helper, folder: Path) -> list[RenderedChart] | None:
-    """The charts a helper drew (PNG bytes read back from charts/), or None when it failed; warnings it
-    relayed are raised again here."""
-    out, err = proc.communicate()
-    if proc.returncode != 0:
-        warnings.warn(f"chart helper failed ({proc.returncode}): {err.strip()[-500:]}", stacklevel=2)
+    """Every chart a helper drew (PNG bytes read back from charts/), or None when it failed (with a
+    warning); warnings it relayed are raised again here."""
+    try:
+        return [chart for _, chart in stream_results(proc, folder) if chart is not None]
+    except HelperFailed as exc:
+        warnings.warn(str(exc), stacklevel=2)
         return None
-    rendered = []
-    for line in out.splitlines():
-        meta = json.loads(line)
-        if "warning" in meta:
-            warnings.warn(meta["warning"], stacklevel=2)
-            continue
-        if meta.get("skipped"):
-            continue
-        png = (folder / "charts" / f"{meta['name']}.png").read_bytes()
-        rendered.append(RenderedChart(meta["name"], meta["title"], meta["caption"], png))
-    return rendered
 
 
 def drawn_lines(folder: Path, names: list[str]):

@@ -24,27 +24,21 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # this checkout's dps_sim
 
 import dps_sim  # noqa: E402
+from dps_sim.metrics import KPI_DESCRIPTIONS  # noqa: E402
 
 FINDINGS = ROOT / "docs" / "findings.md"
 SCENARIOS = ("kent_youth_dps", "kent_former_model", "bromley_well", "kent_vcs_infrastructure",
              "bromley_dv_vawg", "short_vs_long_contracts")
 """The shipped scenarios with policies to compare (kent_futures is the base of a robustness sweep)."""
 
-KPIS: dict[str, tuple[str, str]] = {
-    "insolvencies_small": ("small-provider insolvencies", "{:+.2f}"),
-    "share_of_value_small": ("small organisations' share of value", "{:+.3f}"),
-    "distinct_users_reached": ("people reached", "{:+,.0f}"),
-    "service_gap_days": ("service gap (lot-days)", "{:+,.0f}"),
-    "commissioner_spend": ("commissioner payments (£)", "{:+,.0f}"),
-    "spend_and_owed": ("payments and still owed (£)", "{:+,.0f}"),
-    "mean_delivered_quality": ("delivered quality (0-5)", "{:+.3f}"),
-    "bids_per_lot": ("bids per lot", "{:+.2f}"),
-    "single_bid_share": ("single-bid share", "{:+.3f}"),
-    "incumbent_retention": ("incumbent retention", "{:+.3f}"),
-    "contract_failures": ("contract failures", "{:+.2f}"),
-    "sector_bid_cost": ("sector's bid costs (£)", "{:+,.0f}"),
+FORMATS: dict[str, str] = {
+    "insolvencies_small": "{:+.2f}", "share_of_value_small": "{:+.3f}", "distinct_users_reached": "{:+,.0f}",
+    "service_gap_days": "{:+,.0f}", "commissioner_spend": "{:+,.0f}", "spend_and_owed": "{:+,.0f}",
+    "mean_delivered_quality": "{:+.3f}", "bids_per_lot": "{:+.2f}", "single_bid_share": "{:+.3f}",
+    "incumbent_retention": "{:+.3f}", "contract_failures": "{:+.2f}", "sector_bid_cost": "{:+,.0f}",
 }
-"""The KPIs a committee reads first (names as in runs.csv and summary.csv), their labels and formats."""
+"""The KPIs a committee reads first (names as in runs.csv and summary.csv), in order, and their formats;
+their labels and units are the project's own (metrics.KPI_DESCRIPTIONS)."""
 
 
 def cell(row: pd.Series, fmt: str) -> str:
@@ -65,12 +59,13 @@ def table(summary: pd.DataFrame, policies: list[str]) -> str:
     head = "| KPI | baseline | " + " | ".join(f"{p} − baseline" for p in policies) + " |"
     lines = [head, "|" + "---|" * (2 + len(policies))]
     by = summary.set_index(["policy", "kpi"])
-    for kpi, (label, fmt) in KPIS.items():
+    for kpi, fmt in FORMATS.items():
         if ("baseline", kpi) not in by.index:
             continue
+        label, unit = KPI_DESCRIPTIONS[kpi]
         cells = [baseline_cell(by.loc[("baseline", kpi)], fmt)]
         cells += [cell(by.loc[(p, kpi)], fmt) for p in policies]
-        lines.append(f"| {label} (`{kpi}`) | " + " | ".join(cells) + " |")
+        lines.append(f"| {label}, {unit} (`{kpi}`) | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

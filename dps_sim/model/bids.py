@@ -19,7 +19,10 @@ from statistics import NormalDist
 import numpy as np
 
 from ..scenario.schema import Behaviour
+from .finance import bond_price_load
 from .market import Market
+from .rounds import Bids, Lots
+from .streams import keyed_normals
 
 QUALITY_SCALE_MAX = 5.0
 """Top of the panel's quality scale (0 non-compliant, 3 satisfactory, 5 excellent)."""
@@ -133,6 +136,30 @@ def spare_and_turnover(mk: Market, idx: np.ndarray) -> tuple[np.ndarray, np.ndar
     committed = P.committed[idx]
     return P.capacity[idx] - committed, P.income[idx] * P.income_factor[idx] + committed
 
+
+
+def offers(mk: Market, lots: Lots, at: np.ndarray, who: np.ndarray, spare: np.ndarray, bond: np.ndarray) -> Bids:
+    """What organisations ``who`` offer for lots ``at``: price and reach from their costs, margin and ambition,
+    and the panel's score of the written submission (keyed draws of the lot and the organisation).
+
+    Used for competitive bids and for negotiated offers alike (the same proposal is written
+    either way); ``spare`` is the capacity each can give the lot, ``bond`` the bond it needs.
+    """
+    s, P = mk.s, mk.P
+    beh, pb = s.behaviour, s.contracts.performance_bond
+    skill, value, length = P.skill[who], lots.value[at], lots.length[at]
+    z = keyed_normals(lots.key[at], who, BID_ROWS)                     # panel, margin, ambition, delivery, lottery
+    full = P.full_cost[who]
+    margin = bid_margin(full, z[1], beh)
+    ambition = np.minimum(np.maximum(1.05 + 0.15 * (skill - 0.5) + beh.ambition_sd * z[2], 0.8), 1.4)
+    unit_cost = P.cost_per_user[who]  # direct cost before inflation; bids price in today's costs
+    load = bond_price_load(bond, value, pb.premium_rate, pb.arrangement_fee, length)
+    priced = unit_cost * np.where(full, 1.0 + s.finance.overhead_rate, 1.0) * mk.cost_factor * (1.0 + load)
+    terms = bid_terms(value, lots.reach[at], spare, priced, margin, ambition)
+    quality = P.quality[who]
+    return Bids(at=at, who=who, price=terms.price, reach=terms.reach, valid=terms.valid,
+                panel=assessed_quality(quality, skill, z[0], beh, clarity(mk, who)), quality=quality,
+                unit_cost=unit_cost, delivery_z=z[3], lottery_z=z[4])
 
 
 def pay_bid_costs(mk: Market, who: np.ndarray, cost: np.ndarray) -> None:

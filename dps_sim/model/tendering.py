@@ -18,11 +18,11 @@ from __future__ import annotations
 import numpy as np
 
 from . import procurement as proc
-from .bids import (APPETITE_ROW, BID_ROWS, INTEREST_ROW, MIN_REACH_SHARE, assessed_quality, bid_cost, bid_margin, bid_terms, clarity,
-                   interest_threshold, learn, pay_bid_costs, spare_and_turnover, win_chance_estimate)
+from .bids import (APPETITE_ROW, INTEREST_ROW, MIN_REACH_SHARE, bid_cost, interest_threshold, learn, offers, pay_bid_costs,
+                   spare_and_turnover, win_chance_estimate)
 from .budget import fund_lots
 from .consortia import consortium_bids
-from .finance import MONTH_DAYS, bond_costs, bond_price_load
+from .finance import MONTH_DAYS, bond_costs
 from .market import OPEN_ENDED, Market
 from .population import ACTIVE
 from .rounds import Bids, Lots, Round, Team
@@ -322,19 +322,8 @@ def take_bids(mk: Market, lots: Lots, m: int) -> tuple[Bids, list[Team]]:
     b = b[np.lexsort((org[b], P.county_wide[org[b]], at[b]))]          # lot order; local bidders first
     who = org[b]
     pay_bid_costs(mk, who, cost[b])
-    z = keyed_normals(keys[b], who, BID_ROWS)                         # panel, margin, ambition, delivery, lottery
-    full = P.full_cost[who]
-    margin = bid_margin(full, z[1], beh)
-    ambition = np.minimum(np.maximum(1.05 + 0.15 * (skill[b] - 0.5) + beh.ambition_sd * z[2], 0.8), 1.4)
-    unit_cost = P.cost_per_user[who]  # direct cost before inflation; bids price in today's costs
-    load = bond_price_load(bond[b], value[b], pb.premium_rate, pb.arrangement_fee, length[b])
-    priced = unit_cost * np.where(full, 1.0 + s.finance.overhead_rate, 1.0) * mk.cost_factor * (1.0 + load)
-    terms = bid_terms(value[b], lots.reach[at[b]], spare[b], priced, margin, ambition)
     mk.counters["bids_vcse_bonded"] += int(((bond[b] > 0) & ~P.private[who]).sum())
-    quality = P.quality[who]
-    bids = Bids(at=at[b], who=who, price=terms.price, reach=terms.reach, valid=terms.valid,
-                panel=assessed_quality(quality, skill[b], z[0], beh, clarity(mk, who)), quality=quality, unit_cost=unit_cost,
-                delivery_z=z[3], lottery_z=z[4])
+    bids = offers(mk, lots, at[b], who, spare[b], bond[b])
     learn(mk, who)
     teams: list[Team] = []
     if s.support.consortia and s.procurement.route != "grant":

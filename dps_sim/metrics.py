@@ -30,7 +30,7 @@ EXTRA_KPIS: tuple[str, ...] = (
     "distinct_users_reached", "value_delivered", "unfunded_lots", "budget_unspent",
     "incumbent_retention", "incumbent_rebid_share", "single_bid_share", "no_bid_share", "rewins_while_excluded",
     "switches", "users_lost_switching", "consortium_share_of_value", "bids_vcse_bonded", "bond_received",
-    "spend_and_owed",
+    "spend_and_owed", "negotiated_awards", "interim_covers",
 )
 """Further KPIs (names may grow; the ones above stay)."""
 
@@ -67,6 +67,8 @@ KPI_DESCRIPTIONS: dict[str, tuple[str, str]] = {
     "single_bid_share": ("Share of lots with at least one bid that drew exactly one", "share"),
     "no_bid_share": ("Share of lots that drew no bid", "share"),
     "rewins_while_excluded": ("Contracts awarded to a provider within its exclusion after a termination", "contracts"),
+    "negotiated_awards": ("Contracts negotiated with one organisation after a re-run competition failed", "contracts"),
+    "interim_covers": ("Interim contracts covering a failed contract's service while it is re-let", "contracts"),
     "switches": ("Contracts taken over from a different provider", "contracts"),
     "users_lost_switching": ("Service users lost in the mobilisation months after a change of provider", "users"),
     "consortium_share_of_value": ("Share of awarded value won by consortia", "share"),
@@ -161,6 +163,8 @@ def kpis(out: RunOutput) -> dict[str, float]:
         no_bid_share=1.0 - c["lots_with_bids"] / closed if closed else float("nan"),
         rewins_while_excluded=rewins_while_excluded(out),
         switches=c["switches"],
+        negotiated_awards=c["negotiated_awards"],
+        interim_covers=c["interim_covers"],
         users_lost_switching=c["users_lost_switching"],
     )
     return {name: float(v) for name, v in k.items()}

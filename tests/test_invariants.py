@@ -174,9 +174,10 @@ def test_horizon_does_not_shorten_contracts_of_an_ongoing_service():
         "contracts.extensions_months": [], "horizon_months": 40}))
     out = simulate(sc, np.random.SeedSequence(3), events="none")
     c = out.contracts
-    awarded = c["lot"] >= 0
+    awarded = (c["lot"] >= 0) & ~c["interim"]     # interim cover runs only until the failed service's re-let
     assert awarded.sum() > 10
     np.testing.assert_array_equal((c["end"] - c["start"])[awarded], 12)
+    assert ((c["end"] - c["start"])[c["interim"]] < sc.contracts.recommission_months).all()
     assert (c["end"][awarded] > sc.horizon_months).any()  # some run past the horizon
     k = metrics.kpis(out)  # bids per lot counts only competitions that closed within the run
     assert out.counters["lots_closed"] <= out.counters["lots"]

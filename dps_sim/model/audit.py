@@ -14,7 +14,7 @@ EVENT_KINDS: tuple[str, ...] = (
     "entry", "application", "admission", "rejection", "call_off", "bid", "score", "award",
     "failed_competition", "contract_start", "payment", "shock", "notice", "termination",
     "handback", "insolvency", "closure", "contract_failure", "contract_end", "extension",
-    "bond_call", "winner_fee", "unfunded", "extension_unfunded",
+    "bond_call", "winner_fee", "unfunded", "extension_unfunded", "negotiated_award",
 )
 KIND = {name: i for i, name in enumerate(EVENT_KINDS)}
 

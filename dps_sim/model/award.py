@@ -15,7 +15,8 @@ bidder still able to take it: in the market, with spare capacity for the price a
 the bond collateral (10% of annual value at or above the threshold, seed 000: £200k). An
 organisation best on more lots than it can take so wins the largest it can, and the other
 lots go to their next bidders. Listing the lots in another order changes nothing. A lot with
-no valid bid is a failed competition and is re-run once at the next round, then left unserved.
+no valid bid is a failed competition and is re-run once at the next round; if that fails too it
+is negotiated with one organisation (a single tender, :mod:`.negotiation`) or left unserved.
 """
 
 from __future__ import annotations
@@ -29,9 +30,11 @@ from . import finance as fin
 from .bids import QUALITY_SCALE_MAX
 from .budget import schedule
 from .market import Market
+from .negotiation import best_offers
 from .population import ACTIVE
-from .rounds import Round
+from .rounds import Lots, Round
 from .stores import LIVE
+from .streams import item_keys
 
 # --------------------------------------------------------------------------- scoring rules
 
@@ -126,7 +129,7 @@ def count_bids(mk: Market, rnd: Round, day: float) -> None:
 
 CONTRACT_COLUMNS = ("need", "lot", "lead", "consortium", "annual_value", "original_value", "start", "end", "terms",
                     "reach", "unit_cost", "quality", "assessed", "delivery", "bond", "collateral", "fee", "awarded",
-                    "switched")
+                    "switched", "interim")
 
 
 @dataclass
@@ -134,6 +137,7 @@ class Awards:
     """A round's awards, collected in one pass and written to the stores and the log together."""
 
     first_month: int                  # the month after the tender window closes: earliest start
+    interim: bool = False             # interim cover of a failed contract's service (contracts.interim_cover)
     rows: list[tuple] = field(default_factory=list)
     parties: list[tuple[int, int, float, float]] = field(default_factory=list)
 
@@ -165,6 +169,7 @@ def close_round(mk: Market, rnd: Round, day: float) -> None:
     bond = np.zeros(len(B.who)) if s.procurement.route == "grant" else fin.bond_amount(B.price, pb.threshold, pb.fraction, waived)
     awards = Awards(first_month=int(fin.month_of(day)) + 1)
     taper = s.contracts.taper_per_year
+    unserved = []
     for i in np.lexsort((L.key, -L.value)).tolist():
         if mk.budget.active:  # the lot's earmark gives way to the contract's own commitment
             mk.budget.release(*schedule(int(L.start[i]), int(L.length[i]), float(L.value[i]), taper))
@@ -173,7 +178,65 @@ def close_round(mk: Market, rnd: Round, day: float) -> None:
                 mk.counters["relets_retained"] += int(L.incumbent[i] >= 0 and lead[j] == L.incumbent[i])
                 break
         else:
-            failed_competition(mk, rnd, i, day)
+            if not failed_competition(mk, rnd, i, day):
+                unserved.append(i)
+    if unserved and s.procurement.competitions.negotiate_failed:
+        mk.counters["negotiated_awards"] += negotiate(mk, rnd, np.array(unserved, np.int64), awards, day)
+    awards.flush(mk, day)
+
+
+def negotiate(mk: Market, rnd: Round, unserved: np.ndarray, awards: Awards, day: float,
+              barred: np.ndarray | None = None) -> int:
+    """Lots that would be left unserved, largest first, each offered to the one organisation the council
+    rates best among those able to take it (a single tender: PCR 2015 reg 32(2)(a), PA 2023 s. 43;
+    :mod:`.negotiation`), after every competitive award of the round. Returns the number awarded."""
+    s, L = mk.s, rnd.lots
+    offered = best_offers(mk, L, unserved, awards.first_month - 1, barred)
+    pb = s.contracts.performance_bond
+    waived = s.support.bond_waiver & ~mk.P.private[offered.who]
+    bond = np.zeros(len(offered.who)) if s.procurement.route == "grant" else fin.bond_amount(
+        offered.price, pb.threshold, pb.fraction, waived)
+    single = Round(lots=L, bids=offered, teams=[])
+    done = 0
+    for j in np.lexsort((L.key[offered.at], -L.value[offered.at])).tolist():
+        i = int(offered.at[j])
+        if try_award(mk, single, i, j, float(bond[j]), awards, day):
+            done += 1
+            mk.counters["relets_retained"] += int(L.incumbent[i] >= 0 and offered.who[j] == L.incumbent[i])
+            mk.log.add("negotiated_award", day, provider=int(offered.who[j]), lot=int(L.lot[i]),
+                       amount=float(offered.price[j]))
+    return done
+
+
+def arrange_covers(mk: Market, m: int, day: float) -> None:
+    """The month's failed services, in the order they failed, each covered while it is re-let (after the
+    month's exits and reviews, so that nobody terminated or insolvent this month is approached)."""
+    covers, mk.tender.covers = mk.tender.covers, []
+    for failed, restart in covers:
+        interim_cover(mk, failed, m, restart, day)
+
+
+def interim_cover(mk: Market, failed: int, m: int, restart: int, day: float) -> None:
+    """While failed contract ``failed``'s service is re-let (it restarts in month ``restart``), the council has
+    another organisation cover it from next month: an interim contract negotiated with the one it rates best
+    among those able, never a party of the failed contract (seed 003 item 7 ¶12, F30: "there should never be
+    a break in service delivery as there is always an opportunity to use another organisation")."""
+    N, T = mk.needs, mk.tender
+    need, length = int(mk.contracts.need[failed]), restart - (m + 1)
+    if length < 1:
+        return
+    n = np.array([need], np.int64)
+    key = item_keys(T.lot_key, n, N.attempts[n])
+    N.attempts[need] += 1
+    lots = Lots(lot=np.array([T.n_lots]), need=n, key=key, value=N.value[n].copy(), reach=N.reach[n].copy(),
+                district=N.district[n].astype(np.int64), length=np.array([length]), start=np.array([m + 1]),
+                incumbent=np.array([-1]), expiring=np.array([-1]), freed=np.zeros(1))
+    T.n_lots += 1
+    Pt = mk.parties
+    barred = Pt.provider[np.flatnonzero(Pt.view("contract") == failed)]
+    awards = Awards(first_month=m + 1, interim=True)
+    rnd = Round(lots=lots, bids=None, teams=[])
+    mk.counters["interim_covers"] += negotiate(mk, rnd, np.zeros(1, np.int64), awards, day, barred)
     awards.flush(mk, day)
 
 
@@ -225,7 +288,7 @@ def try_award(mk: Market, rnd: Round, i: int, j: int, bond: float, awards: Award
     switched = bool(0 <= N.last_lead[need] != lead)     # a different provider takes the service over (F31)
     awards.rows.append((need, lot, lead, cons is not None, price, price, start, start + length, terms,
                         float(B.reach[j]), float(B.unit_cost[j]), quality, panel, delivery, bond, collateral, fee,
-                        month, switched))
+                        month, switched, awards.interim))
     N.failures[need] = 0
     N.last_lead[need] = lead
     mk.counters["switches"] += int(switched)
@@ -264,8 +327,9 @@ def try_award(mk: Market, rnd: Round, i: int, j: int, bond: float, awards: Award
     return True
 
 
-def failed_competition(mk: Market, rnd: Round, i: int, day: float) -> None:
-    """No valid bid could be awarded: re-run the lot at the next round once, then leave the need unserved."""
+def failed_competition(mk: Market, rnd: Round, i: int, day: float) -> bool:
+    """No valid bid could be awarded: re-run the lot at the next round once (True: a re-run is queued); after
+    that, or with re-runs off, the lot is negotiated or left unserved (False)."""
     s, N = mk.s, mk.needs
     need = int(rnd.lots.need[i])
     mk.counters["failed_competitions"] += 1
@@ -278,3 +342,5 @@ def failed_competition(mk: Market, rnd: Round, i: int, day: float) -> None:
         nxt = first + max(0, -(-(m - first) // c.every_months)) * c.every_months
         if nxt < mk.H - 1:
             mk.tender.queue.setdefault(nxt, []).append(need)
+            return True
+    return False

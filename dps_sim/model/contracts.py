@@ -152,7 +152,7 @@ def contract_ends(mk: Market, m: int, day: float) -> None:
     """A month before a contract ends: take up an extension, or re-let an ongoing service."""
     C, N, s = mk.contracts, mk.needs, mk.s
     ext = s.contracts.extensions_months
-    for c in np.flatnonzero((C.view("status") == LIVE) & (C.view("end") == m + 1)):
+    for c in np.flatnonzero((C.view("status") == LIVE) & (C.view("end") == m + 1) & ~C.view("interim")):
         c = int(c)
         used = int(C.extensions_used[c])
         need = int(C.need[c])
@@ -266,7 +266,11 @@ def fail_contract(mk: Market, c: int, m: int, day: float, cause: int) -> None:
     close_contracts(mk, np.array([c]), m, FAILED, bond_called=called)
     need = int(C.need[c])
     restart = m + s.contracts.recommission_months
+    if C.interim[c]:
+        return      # the service's re-let is already queued; it has a gap until then
     if restart < N.end[need]:
         N.start[need] = max(int(N.start[need]), m) if not was_live else m
         call = max(m, restart - 1)
         mk.tender.queue.setdefault(call, []).append(need)
+        if was_live and s.contracts.interim_cover:
+            mk.tender.covers.append((c, restart))   # arranged once the month's failures are known

@@ -106,6 +106,7 @@ class Simulation:
         finance.cash_step(mk, m)
         organisations.exits(mk, m, day)
         contracts.reviews(mk, m, day)
+        award.arrange_covers(mk, m, day)
         contracts.contract_ends(mk, m, day)
         contracts.service_gaps(mk, m)
         apps = admission.applications(mk, m, day)

@@ -32,7 +32,8 @@ COUNTERS = (
     "insolvencies_small", "closures", "entries", "applications", "admissions", "rejections",
     "assess_gap_small_sum", "assess_gap_small_n", "first_round_winners", "first_round_local_winners",
     "bond_calls", "lots_with_bids", "relets_expiry", "relets_incumbent_bid", "relets_retained", "switches",
-    "users_lost_switching", "unfunded_lots", "unfunded_value", "awarded_value_consortium", "bids_vcse_bonded")
+    "users_lost_switching", "unfunded_lots", "unfunded_value", "awarded_value_consortium", "bids_vcse_bonded",
+    "negotiated_awards", "interim_covers")
 
 OPEN_ENDED = 2**30
 """End month of an ongoing service: the horizon ends the observation, not the service."""
@@ -77,6 +78,7 @@ class TenderBook:
     n_lots: int = 0
     first_round_lots: set[int] = field(default_factory=set)
     first_round_winners: set[int] = field(default_factory=set)
+    covers: list[tuple[int, int]] = field(default_factory=list)   # (failed contract, re-let start) awaiting cover
 
 
 @dataclass

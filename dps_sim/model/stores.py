@@ -130,6 +130,7 @@ def new_contracts() -> Columns:
         "fee": (np.float64, 0.0),
         "awarded": (np.int32, -1),           # month of the award
         "switched": (np.bool_, False),       # taken over from a different provider (switching cost)
+        "interim": (np.bool_, False),        # covers a failed contract's service while it is re-let (F30)
     })
 
 

@@ -156,7 +156,7 @@ def incumbents(mk: Market, need: np.ndarray) -> tuple[np.ndarray, np.ndarray, np
         return incumbent, expiring, freed
     c = mk.needs.contract[need].astype(np.int64)
     live = np.flatnonzero(c >= 0)
-    live = live[C.status[c[live]] == LIVE]
+    live = live[(C.status[c[live]] == LIVE) & ~C.interim[c[live]]]      # an interim cover is no incumbent
     cl = c[live]
     incumbent[live], expiring[live] = C.lead[cl], cl
     freed[live] = C.original_value[cl]

@@ -1,0 +1,83 @@
+"""Negotiation: a lot no competition could let is offered to one organisation (a single tender).
+
+A lot whose competition fails (no valid bid could be awarded) is re-run once at the next
+round (submodel 5). When the re-run fails too, or re-runs are off, the council does not
+leave the service unserved if ``procurement.competitions.negotiate_failed`` is on: it
+approaches one organisation and negotiates the contract on the lot's original terms (its
+value, length and district), without a new advert. The law allows it under every regime
+the model knows:
+
+* PCR 2015 reg 32(2)(a): the negotiated procedure without prior publication "where no
+  tenders, no suitable tenders ... have been submitted in response to an open procedure or
+  a restricted procedure, provided that the initial conditions of the contract are not
+  substantially altered" (the light-touch regime, regs 74-76, leaves the procedure to the
+  council);
+* Procurement Act 2023 s. 43: switching to direct award when a competitive tendering
+  procedure received no suitable tenders, to a supplier that is not excluded;
+* PCR 2006 Part B services and the NHS provider selection regime impose no competition.
+
+Whom the council approaches: the organisation it rates best among the round's candidates
+for the lot (in the market, admitted where the route needs it, known to the council under
+the former grants, not excluded after a termination, serving the lot's district) that could
+take it on its original terms: capacity for at least half the target reach, the turnover
+test, cash for any bond within its own risk appetite. "Rates best" is the panel's score of
+the proposal it writes (submodel 8, with the keyed draws of a bid for that lot), so the
+choice is as fallible as a panel's. It answers no tender, so it pays no bid cost and learns
+nothing from bidding, and it prices its offer the way it prices a bid (:func:`.bids.offers`).
+The award then passes the checks of any award (:func:`.award.try_award`: budget, capacity,
+collateral).
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+import numpy as np
+
+from . import procurement as proc
+from .bids import MIN_REACH_SHARE, offers, spare_and_turnover
+from .market import Market
+from .rounds import Bids, Lots
+from .tendering import round_candidates
+
+
+def take(bids: Bids, sel: np.ndarray) -> Bids:
+    """The bids at positions ``sel``, in that order."""
+    return Bids(**{f.name: getattr(bids, f.name)[sel] for f in fields(Bids)})
+
+
+def best_offers(mk: Market, lots: Lots, failed: np.ndarray, m: int, barred: np.ndarray | None = None) -> Bids:
+    """For each failed lot (indices into ``lots``), the offer of the able organisation the council rates best.
+
+    A lot no organisation can take gets no offer (it stays unserved). At most one offer per lot;
+    ``barred`` organisations are not approached (the parties of a contract that just failed).
+    """
+    s, P = mk.s, mk.P
+    k = int(mk.entered[min(m, len(mk.entered) - 1)])
+    base = round_candidates(mk, k, m)
+    if barred is not None:
+        base[barred[barred < k]] = False
+    cw, district = P.county_wide[:k], P.district[:k]
+    parts = [np.flatnonzero(base & (cw | (district == lots.district[i]))) for i in failed.tolist()]
+    org = np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
+    at = np.repeat(failed.astype(np.int64), [len(p) for p in parts])
+    value = lots.value[at]
+    spare, turnover = spare_and_turnover(mk, org)
+    incumbent = (org == lots.incumbent[at]) & s.procurement.competitions.incumbent_relet
+    spare = spare + np.where(incumbent, lots.freed[at], 0.0)        # the capacity its expiring contract frees
+    ok = (spare >= MIN_REACH_SHARE * value) & proc.meets_turnover(
+        turnover, value, s.procurement.admission.min_turnover_multiple, proc.turnover_exempt_below(s.procurement))
+    pb = s.contracts.performance_bond
+    bond = np.zeros(len(at))
+    if s.procurement.route != "grant" and pb.threshold is not None:
+        bonded = (value >= pb.threshold) & ~(s.support.bond_waiver & ~P.private[org])
+        bond[bonded] = pb.fraction * value[bonded]
+    need_cash = bond * (pb.collateral_share + pb.premium_rate) + np.where(bond > 0, pb.arrangement_fee, 0.0)
+    ok &= P.in_hand[org] - need_cash >= mk.bid_floor(org)
+    w = np.flatnonzero(ok)
+    offered = offers(mk, lots, at[w], org[w], spare[w], bond[w])
+    v = np.flatnonzero(offered.valid)
+    v = v[np.lexsort((offered.who[v], -np.round(offered.panel[v], 9), offered.at[v]))]   # per lot, best rated first
+    first = np.ones(len(v), bool)
+    first[1:] = offered.at[v][1:] != offered.at[v][:-1]
+    return take(offered, v[first])

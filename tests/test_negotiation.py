@@ -211,3 +211,27 @@ def test_an_interim_contract_is_neither_extended_nor_relet_at_its_end():
     queued = {k: list(v) for k, v in mk.tender.queue.items()}
     contracts.contract_ends(mk, end - 1, (end - 1) * DAY)
     assert int(mk.contracts.end[1]) == end and mk.tender.queue == queued
+
+
+def test_two_lots_negotiated_at_one_close_go_largest_first_and_then_to_the_next_best():
+    """Each organisation has room for one lot: the larger lot goes to its best-rated organisation, the smaller
+    to the best-rated of the others (the best may be the same organisation, which by then is full)."""
+    mk = _market()
+    mk.P.capacity[:] = VALUE
+    mk.P.quality[0], mk.P.skill[0] = 5.0, 0.95                       # organisation 0 is rated best for both
+    needs = [int(mk.needs.add(district=0, value=v, reach=v / 400, start=11, end=2**30)) for v in (VALUE, 0.9 * VALUE)]
+    for m in (10, 11):
+        lots = tendering.call_off(mk, needs, m, m * DAY)
+        b, teams = tendering.take_bids(mk, lots, m)
+        rnd = rounds.Round(lots=lots, bids=b, teams=teams)
+        award.close_round(mk, rnd, m * DAY + 20)
+        mk.tender.queue.clear()
+    assert mk.counters["negotiated_awards"] == 2
+    C = mk.contracts
+    lead = {int(C.need[c]): int(C.lead[c]) for c in range(C.n)}
+    spare = np.full(6, VALUE)
+    rate = [bids.offers(mk, rnd.lots, np.full(6, i, np.int64), np.arange(6), spare, np.zeros(6)).panel for i in (0, 1)]
+    big = int(np.argmax(rate[0]))
+    assert big == int(np.argmax(rate[1])) == 0 and lead[needs[0]] == big
+    others = [o for o in np.argsort(-rate[1]).tolist() if o != big]
+    assert lead[needs[1]] == others[0]

@@ -30,7 +30,7 @@ from . import finance as fin
 from .bids import QUALITY_SCALE_MAX
 from .budget import schedule
 from .market import Market
-from .negotiation import best_offers
+from .negotiation import ranked_offers
 from .population import ACTIVE
 from .rounds import Lots, Round
 from .stores import LIVE
@@ -186,57 +186,56 @@ def close_round(mk: Market, rnd: Round, day: float) -> None:
 
 
 def negotiate(mk: Market, rnd: Round, unserved: np.ndarray, awards: Awards, day: float,
-              barred: np.ndarray | None = None) -> int:
-    """Lots that would be left unserved, largest first, each offered to the one organisation the council
-    rates best among those able to take it (a single tender: PCR 2015 reg 32(2)(a), PA 2023 s. 43;
-    :mod:`.negotiation`), after every competitive award of the round. Returns the number awarded."""
+              barred: list[np.ndarray] | None = None) -> int:
+    """Lots that would be left unserved, largest first, each to the organisation the council rates best among
+    those able to take it, or the next best if it can no longer (a single tender: PCR 2015 reg 32(2)(a), PA
+    2023 s. 43; :mod:`.negotiation`), after every competitive award of the round. Returns the number awarded."""
     s, L = mk.s, rnd.lots
-    offered = best_offers(mk, L, unserved, awards.first_month - 1, barred)
+    offered = ranked_offers(mk, L, unserved, awards.first_month - 1, barred)
     pb = s.contracts.performance_bond
     waived = s.support.bond_waiver & ~mk.P.private[offered.who]
     bond = np.zeros(len(offered.who)) if s.procurement.route == "grant" else fin.bond_amount(
         offered.price, pb.threshold, pb.fraction, waived)
     single = Round(lots=L, bids=offered, teams=[])
+    starts = np.searchsorted(offered.at, np.arange(len(L) + 1))
     done = 0
-    for j in np.lexsort((L.key[offered.at], -L.value[offered.at])).tolist():
-        i = int(offered.at[j])
-        if try_award(mk, single, i, j, float(bond[j]), awards, day):
-            done += 1
-            mk.counters["relets_retained"] += int(L.incumbent[i] >= 0 and offered.who[j] == L.incumbent[i])
-            mk.log.add("negotiated_award", day, provider=int(offered.who[j]), lot=int(L.lot[i]),
-                       amount=float(offered.price[j]))
+    for i in unserved[np.lexsort((L.key[unserved], -L.value[unserved]))].tolist():
+        for j in range(starts[i], starts[i + 1]):
+            if try_award(mk, single, i, j, float(bond[j]), awards, day):
+                done += 1
+                mk.counters["relets_retained"] += int(L.incumbent[i] >= 0 and offered.who[j] == L.incumbent[i])
+                mk.log.add("negotiated_award", day, provider=int(offered.who[j]), lot=int(L.lot[i]),
+                           amount=float(offered.price[j]))
+                break
     return done
 
 
 def arrange_covers(mk: Market, m: int, day: float) -> None:
-    """The month's failed services, in the order they failed, each covered while it is re-let (after the
-    month's exits and reviews, so that nobody terminated or insolvent this month is approached)."""
-    covers, mk.tender.covers = mk.tender.covers, []
-    for failed, restart in covers:
-        interim_cover(mk, failed, m, restart, day)
-
-
-def interim_cover(mk: Market, failed: int, m: int, restart: int, day: float) -> None:
-    """While failed contract ``failed``'s service is re-let (it restarts in month ``restart``), the council has
-    another organisation cover it from next month: an interim contract negotiated with the one it rates best
-    among those able, never a party of the failed contract (seed 003 item 7 ¶12, F30: "there should never be
-    a break in service delivery as there is always an opportunity to use another organisation")."""
-    N, T = mk.needs, mk.tender
-    need, length = int(mk.contracts.need[failed]), restart - (m + 1)
-    if length < 1:
+    """The month's failed services, each covered while it is re-let, from next month until its re-let starts:
+    an interim contract negotiated with the organisation the council rates best among those able, never a
+    party of the failed contract (seed 003 item 7 ¶12, F30: "there should never be a break in service
+    delivery as there is always an opportunity to use another organisation"). Arranged after the month's
+    exits and reviews, so that nobody terminated or insolvent this month is approached; largest first."""
+    covers = [(f, r) for f, r in mk.tender.covers if r > m + 1]
+    mk.tender.covers = []
+    if not covers:
         return
-    n = np.array([need], np.int64)
-    key = item_keys(T.lot_key, n, N.attempts[n])
+    N, T, Pt = mk.needs, mk.tender, mk.parties
+    failed = np.array([f for f, _ in covers], np.int64)
+    need = mk.contracts.need[failed].astype(np.int64)
+    key = item_keys(T.lot_key, need, N.attempts[need])
     N.attempts[need] += 1
-    lots = Lots(lot=np.array([T.n_lots]), need=n, key=key, value=N.value[n].copy(), reach=N.reach[n].copy(),
-                district=N.district[n].astype(np.int64), length=np.array([length]), start=np.array([m + 1]),
-                incumbent=np.array([-1]), expiring=np.array([-1]), freed=np.zeros(1))
-    T.n_lots += 1
-    Pt = mk.parties
-    barred = Pt.provider[np.flatnonzero(Pt.view("contract") == failed)]
+    n = len(need)
+    lots = Lots(lot=T.n_lots + np.arange(n), need=need, key=key, value=N.value[need].copy(),
+                reach=N.reach[need].copy(), district=N.district[need].astype(np.int64),
+                length=np.array([r - (m + 1) for _, r in covers]), start=np.full(n, m + 1),
+                incumbent=np.full(n, -1), expiring=np.full(n, -1), freed=np.zeros(n))
+    T.n_lots += n
+    pc, who = Pt.view("contract"), Pt.view("provider")
+    barred = [who[pc == f] for f in failed.tolist()]
     awards = Awards(first_month=m + 1, interim=True)
-    rnd = Round(lots=lots, bids=None, teams=[])
-    mk.counters["interim_covers"] += negotiate(mk, rnd, np.zeros(1, np.int64), awards, day, barred)
+    mk.counters["interim_covers"] += negotiate(mk, Round(lots=lots, bids=None, teams=[]), np.arange(n), awards, day,
+                                               barred)
     awards.flush(mk, day)
 
 

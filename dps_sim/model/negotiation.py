@@ -25,7 +25,8 @@ the proposal it writes (submodel 8, with the keyed draws of a bid for that lot),
 choice is as fallible as a panel's. It answers no tender, so it pays no bid cost and learns
 nothing from bidding, and it prices its offer the way it prices a bid (:func:`.bids.offers`).
 The award then passes the checks of any award (:func:`.award.try_award`: budget, capacity,
-collateral).
+collateral); if the best-rated can no longer take it (another lot of the same close took its room),
+the next is approached.
 """
 
 from __future__ import annotations
@@ -46,19 +47,24 @@ def take(bids: Bids, sel: np.ndarray) -> Bids:
     return Bids(**{f.name: getattr(bids, f.name)[sel] for f in fields(Bids)})
 
 
-def best_offers(mk: Market, lots: Lots, failed: np.ndarray, m: int, barred: np.ndarray | None = None) -> Bids:
-    """For each failed lot (indices into ``lots``), the offer of the able organisation the council rates best.
+def ranked_offers(mk: Market, lots: Lots, failed: np.ndarray, m: int, barred: list[np.ndarray] | None = None
+                  ) -> Bids:
+    """For the failed lots (indices into ``lots``), the valid offers of the organisations able to take them,
+    grouped by lot in index order and, within a lot, best rated first (ties to the lower organisation number).
 
-    A lot no organisation can take gets no offer (it stays unserved). At most one offer per lot;
-    ``barred`` organisations are not approached (the parties of a contract that just failed).
+    A lot no organisation can take has no offer (it stays unserved). ``barred[k]`` are organisations not
+    approached for lot ``failed[k]`` (the parties of the contract that just failed).
     """
     s, P = mk.s, mk.P
     k = int(mk.entered[min(m, len(mk.entered) - 1)])
     base = round_candidates(mk, k, m)
-    if barred is not None:
-        base[barred[barred < k]] = False
     cw, district = P.county_wide[:k], P.district[:k]
-    parts = [np.flatnonzero(base & (cw | (district == lots.district[i]))) for i in failed.tolist()]
+    parts = []
+    for n, i in enumerate(failed.tolist()):
+        ok = base & (cw | (district == lots.district[i]))
+        if barred is not None:
+            ok[barred[n][barred[n] < k]] = False
+        parts.append(np.flatnonzero(ok))
     org = np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
     at = np.repeat(failed.astype(np.int64), [len(p) for p in parts])
     value = lots.value[at]
@@ -77,7 +83,4 @@ def best_offers(mk: Market, lots: Lots, failed: np.ndarray, m: int, barred: np.n
     w = np.flatnonzero(ok)
     offered = offers(mk, lots, at[w], org[w], spare[w], bond[w])
     v = np.flatnonzero(offered.valid)
-    v = v[np.lexsort((offered.who[v], -np.round(offered.panel[v], 9), offered.at[v]))]   # per lot, best rated first
-    first = np.ones(len(v), bool)
-    first[1:] = offered.at[v][1:] != offered.at[v][:-1]
-    return take(offered, v[first])
+    return take(offered, v[np.lexsort((offered.who[v], -np.round(offered.panel[v], 9), offered.at[v]))])

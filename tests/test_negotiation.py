@@ -72,7 +72,7 @@ def test_a_lot_whose_rerun_failed_is_negotiated_with_the_best_rated_organisation
     assert mk.contracts.original_value[0] <= VALUE                   # the lot's terms, not more
     np.testing.assert_array_equal(mk.P.bid_cost_paid, cost_before)   # nobody wrote a bid
     ev = mk.log.columns()
-    assert (ev["kind"] == KIND["negotiated_award"]).sum() == 1
+    assert (ev["kind"] == KIND["negotiated_award"]).sum() == 1 and (ev["kind"] == KIND["interim_cover"]).sum() == 0
 
 
 def test_without_negotiation_the_lot_is_left_unserved():
@@ -138,12 +138,13 @@ def _holding(mk, lead: int) -> tuple[int, int]:
     return need, int(c)
 
 
-def _failed_service(interim: bool = True, m: int = 10):
+def _failed_service(interim: bool = True, m: int = 10, tender_days: int = 30):
     """Organisation 0 held a live contract for an ongoing service; it is terminated in month ``m``."""
     from dps_sim.model import contracts
     from dps_sim.model.stores import END_TERMINATED
 
-    mk = one_district_market(6, VALUE, **{"contracts.interim_cover": interim})
+    mk = one_district_market(6, VALUE, **{"contracts.interim_cover": interim,
+                                         "procurement.competitions.tender_days": tender_days})
     need, c = _holding(mk, 0)
     contracts.fail_contract(mk, c, m, m * DAY, END_TERMINATED)
     award.arrange_covers(mk, m, m * DAY)
@@ -182,6 +183,7 @@ def test_a_failed_service_is_covered_by_another_organisation_until_its_relet_sta
     assert (int(C.start[1]), int(C.end[1])) == (11, 10 + R)             # next month until the re-let starts
     assert mk.tender.queue == {10 + R - 1: [need]}                      # the re-let is still called off
     assert mk.counters["interim_covers"] == 1 and C.switched[1]
+    assert (mk.log.columns()["kind"] == KIND["interim_cover"]).sum() == 1
     lots = tendering.call_off(mk, [need], 10 + R - 1, (10 + R - 1) * DAY)
     assert lots.incumbent.tolist() == [-1] and int(lots.start[0]) == 10 + R   # no incumbent; starts as it ends
 
@@ -235,3 +237,39 @@ def test_two_lots_negotiated_at_one_close_go_largest_first_and_then_to_the_next_
     assert big == int(np.argmax(rate[1])) == 0 and lead[needs[0]] == big
     others = [o for o in np.argsort(-rate[1]).tolist() if o != big]
     assert lead[needs[1]] == others[0]
+
+
+@pytest.mark.parametrize("tender_days", [30, 60])
+def test_the_relet_starts_the_month_the_cover_ends(tender_days):
+    """With a 60-day tender window the re-let's contract starts a month later, and so does the cover's end."""
+    mk, need, _ = _failed_service(tender_days=tender_days)
+    C = mk.contracts
+    call = next(iter(mk.tender.queue))
+    lots = tendering.call_off(mk, mk.tender.queue.pop(call), call, call * DAY)
+    b, teams = tendering.take_bids(mk, lots, call)
+    award.close_round(mk, rounds.Round(lots=lots, bids=b, teams=teams), call * DAY + tender_days)
+    relet = C.n - 1
+    assert not C.interim[relet] and int(C.need[relet]) == need
+    assert int(C.start[relet]) == int(C.end[1])
+
+
+def test_a_cover_leaves_the_relets_draws_unchanged():
+    """Common random numbers: the re-let's keyed draws are the same with and without the cover."""
+    keys = []
+    for interim in (True, False):
+        mk, need, _ = _failed_service(interim=interim)
+        call = next(iter(mk.tender.queue))
+        keys.append(int(tendering.call_off(mk, [need], call, call * DAY).key[0]))
+    assert keys[0] == keys[1]
+
+
+def test_no_cover_starts_at_or_after_the_horizon():
+    from dps_sim.model import contracts
+    from dps_sim.model.stores import END_HANDBACK
+
+    mk = one_district_market(6, VALUE)
+    _, c = _holding(mk, 0)
+    H = mk.H
+    contracts.fail_contract(mk, c, H - 1, (H - 1) * DAY, END_HANDBACK)
+    award.arrange_covers(mk, H - 1, (H - 1) * DAY)
+    assert mk.contracts.n == 1 and mk.counters["interim_covers"] == 0

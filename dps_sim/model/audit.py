@@ -15,6 +15,7 @@ EVENT_KINDS: tuple[str, ...] = (
     "failed_competition", "contract_start", "payment", "shock", "notice", "termination",
     "handback", "insolvency", "closure", "contract_failure", "contract_end", "extension",
     "bond_call", "winner_fee", "unfunded", "extension_unfunded", "negotiated_award",
+    "interim_cover",
 )
 KIND = {name: i for i, name in enumerate(EVENT_KINDS)}
 

@@ -186,7 +186,7 @@ def close_round(mk: Market, rnd: Round, day: float) -> None:
 
 
 def negotiate(mk: Market, rnd: Round, unserved: np.ndarray, awards: Awards, day: float,
-              barred: list[np.ndarray] | None = None) -> int:
+              barred: list[np.ndarray] | None = None, event: str = "negotiated_award") -> int:
     """Lots that would be left unserved, largest first, each to the organisation the council rates best among
     those able to take it, or the next best if it can no longer (a single tender: PCR 2015 reg 32(2)(a), PA
     2023 s. 43; :mod:`.negotiation`), after every competitive award of the round. Returns the number awarded."""
@@ -204,10 +204,14 @@ def negotiate(mk: Market, rnd: Round, unserved: np.ndarray, awards: Awards, day:
             if try_award(mk, single, i, j, float(bond[j]), awards, day):
                 done += 1
                 mk.counters["relets_retained"] += int(L.incumbent[i] >= 0 and offered.who[j] == L.incumbent[i])
-                mk.log.add("negotiated_award", day, provider=int(offered.who[j]), lot=int(L.lot[i]),
-                           amount=float(offered.price[j]))
+                mk.log.add(event, day, provider=int(offered.who[j]), lot=int(L.lot[i]), amount=float(offered.price[j]))
                 break
     return done
+
+
+COVER_ATTEMPT = 2**40
+"""Offset of a cover's attempt number in its keyed draws, so that the re-let it covers for draws the same
+numbers whether or not there was a cover (common random numbers across ``interim_cover``)."""
 
 
 def arrange_covers(mk: Market, m: int, day: float) -> None:
@@ -218,13 +222,12 @@ def arrange_covers(mk: Market, m: int, day: float) -> None:
     exits and reviews, so that nobody terminated or insolvent this month is approached; largest first."""
     covers = [(f, r) for f, r in mk.tender.covers if r > m + 1]
     mk.tender.covers = []
-    if not covers:
+    if not covers or m + 1 >= mk.H:
         return
     N, T, Pt = mk.needs, mk.tender, mk.parties
     failed = np.array([f for f, _ in covers], np.int64)
     need = mk.contracts.need[failed].astype(np.int64)
-    key = item_keys(T.lot_key, need, N.attempts[need])
-    N.attempts[need] += 1
+    key = item_keys(T.lot_key, need, N.attempts[need].astype(np.int64) + COVER_ATTEMPT)   # not the re-let's draws
     n = len(need)
     lots = Lots(lot=T.n_lots + np.arange(n), need=need, key=key, value=N.value[need].copy(),
                 reach=N.reach[need].copy(), district=N.district[need].astype(np.int64),
@@ -235,7 +238,7 @@ def arrange_covers(mk: Market, m: int, day: float) -> None:
     barred = [who[pc == f] for f in failed.tolist()]
     awards = Awards(first_month=m + 1, interim=True)
     mk.counters["interim_covers"] += negotiate(mk, Round(lots=lots, bids=None, teams=[]), np.arange(n), awards, day,
-                                               barred)
+                                               barred, event="interim_cover")
     awards.flush(mk, day)
 
 

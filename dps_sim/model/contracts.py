@@ -272,5 +272,6 @@ def fail_contract(mk: Market, c: int, m: int, day: float, cause: int) -> None:
         N.start[need] = max(int(N.start[need]), m) if not was_live else m
         call = max(m, restart - 1)
         mk.tender.queue.setdefault(call, []).append(need)
-        if was_live and s.contracts.interim_cover:
-            mk.tender.covers.append((c, restart))   # arranged once the month's failures are known
+        if was_live and s.contracts.interim_cover:     # arranged once the month's failures are known
+            close = call * fin.MONTH_DAYS + s.procurement.competitions.tender_days
+            mk.tender.covers.append((c, int(fin.month_of(close)) + 1))   # until the re-let can start

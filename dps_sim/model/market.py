@@ -78,7 +78,7 @@ class TenderBook:
     n_lots: int = 0
     first_round_lots: set[int] = field(default_factory=set)
     first_round_winners: set[int] = field(default_factory=set)
-    covers: list[tuple[int, int]] = field(default_factory=list)   # (failed contract, re-let start) awaiting cover
+    covers: list[tuple[int, int]] = field(default_factory=list)   # (failed contract, re-let's start) awaiting cover
 
 
 @dataclass

@@ -47,6 +47,11 @@ MODEL_LIMITATIONS: tuple[tuple[str, str], ...] = (
                            "margins do not respond to competition."),
     ("Failed or terminated contracts", "A failed or terminated contract does not affect the provider's "
                                        "reputation or later scores."),
+    ("How a council handles failures is assumed", "A lot whose re-run competition also fails is negotiated "
+                                                  "with one organisation, and a failed service is covered by "
+                                                  "another until it is re-let: the law allows both, but how "
+                                                  "often councils do so is an assumption, and it moves people "
+                                                  "reached where competitions often fail."),
 )
 """(the limitation's bold title in docs/model.md, a one-sentence summary for a committee)."""
 

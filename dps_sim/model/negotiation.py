@@ -39,7 +39,7 @@ from . import procurement as proc
 from .bids import MIN_REACH_SHARE, offers, spare_and_turnover
 from .market import Market
 from .rounds import Bids, Lots
-from .tendering import round_candidates
+from .tendering import bond_needs, round_candidates
 
 
 def take(bids: Bids, sel: np.ndarray) -> Bids:
@@ -73,12 +73,7 @@ def ranked_offers(mk: Market, lots: Lots, failed: np.ndarray, m: int, barred: li
     spare = spare + np.where(incumbent, lots.freed[at], 0.0)        # the capacity its expiring contract frees
     ok = (spare >= MIN_REACH_SHARE * value) & proc.meets_turnover(
         turnover, value, s.procurement.admission.min_turnover_multiple, proc.turnover_exempt_below(s.procurement))
-    pb = s.contracts.performance_bond
-    bond = np.zeros(len(at))
-    if s.procurement.route != "grant" and pb.threshold is not None:
-        bonded = (value >= pb.threshold) & ~(s.support.bond_waiver & ~P.private[org])
-        bond[bonded] = pb.fraction * value[bonded]
-    need_cash = bond * (pb.collateral_share + pb.premium_rate) + np.where(bond > 0, pb.arrangement_fee, 0.0)
+    bond, need_cash = bond_needs(mk, org, value)
     ok &= P.in_hand[org] - need_cash >= mk.bid_floor(org)
     w = np.flatnonzero(ok)
     offered = offers(mk, lots, at[w], org[w], spare[w], bond[w])

@@ -217,6 +217,18 @@ def pairs(mk: Market, lots: Lots, k: int, caps: tuple[np.ndarray, np.ndarray], b
     return at, org
 
 
+def bond_needs(mk: Market, org: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For organisation ``org[i]`` taking a lot of annual ``value[i]``: the performance bond it must give
+    (none under a grant, below the threshold, or where the waiver covers a VCSE organisation) and the cash
+    it needs for it at award and start (collateral, arrangement fee, the first year's premium)."""
+    s, pb = mk.s, mk.s.contracts.performance_bond
+    bond = np.zeros(len(org))
+    if s.procurement.route != "grant" and pb.threshold is not None:
+        bonded = (value >= pb.threshold) & ~(s.support.bond_waiver & ~mk.P.private[org])
+        bond[bonded] = pb.fraction * value[bonded]
+    return bond, bond * (pb.collateral_share + pb.premium_rate) + np.where(bond > 0, pb.arrangement_fee, 0.0)
+
+
 def lot_caps(mk: Market, k: int, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each organisation's largest lot value it could bid for, unbonded and bonded (-inf: no bid at all).
 
@@ -287,12 +299,7 @@ def take_bids(mk: Market, lots: Lots, m: int) -> tuple[Bids, list[Team]]:
     spare, turnover = spare_o[org] + np.where(own, lots.freed[at], 0.0), turnover_o[org]
     ok = (spare >= MIN_REACH_SHARE * value) & proc.meets_turnover(turnover, value, s.procurement.admission.min_turnover_multiple,
                                                                   proc.turnover_exempt_below(s.procurement))
-    bond = np.zeros(len(at))
-    if s.procurement.route != "grant" and pb.threshold is not None:
-        bonded = (value >= pb.threshold) & ~(s.support.bond_waiver & ~P.private[org])
-        bond[bonded] = pb.fraction * value[bonded]
-    collateral = bond * (pb.collateral_share + pb.premium_rate) + np.where(bond > 0, pb.arrangement_fee, 0.0)
-    # cash needed at award and start: collateral, arrangement fee, the first year's premium
+    bond, collateral = bond_needs(mk, org, value)
     cost = cost_o[org]
     cash, floor = P.in_hand[org], mk.bid_floor(org)
     ok &= cash - cost - collateral >= floor

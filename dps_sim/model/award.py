@@ -155,18 +155,25 @@ class Awards:
                         value=cols["assessed"])
 
 
+def award_bonds(mk: Market, lead: np.ndarray, price: np.ndarray) -> np.ndarray:
+    """The performance bond each award would need, from its price: none under a grant, none below the
+    threshold, none where the waiver covers a VCSE lead (seed 000: 10% of annual value at £200k or more)."""
+    s, pb = mk.s, mk.s.contracts.performance_bond
+    if s.procurement.route == "grant":
+        return np.zeros(len(lead))
+    return fin.bond_amount(price, pb.threshold, pb.fraction, s.support.bond_waiver & ~mk.P.private[lead])
+
+
 def close_round(mk: Market, rnd: Round, day: float) -> None:
     """Award every lot of a round in one pass: largest lots first, each to its best bidder able to take it."""
     s, L, B = mk.s, rnd.lots, rnd.bids
     count_bids(mk, rnd, day)
     order = ranked_bids(mk, rnd, day)
     starts = np.searchsorted(B.at[order], np.arange(len(L) + 1))
-    pb = s.contracts.performance_bond
     lead = np.where(B.who >= 0, B.who, 0)
     for t, team in enumerate(rnd.teams):
         lead[B.who == -1 - t] = team.team[0]
-    waived = s.support.bond_waiver & ~mk.P.private[lead]
-    bond = np.zeros(len(B.who)) if s.procurement.route == "grant" else fin.bond_amount(B.price, pb.threshold, pb.fraction, waived)
+    bond = award_bonds(mk, lead, B.price)
     awards = Awards(first_month=int(fin.month_of(day)) + 1)
     taper = s.contracts.taper_per_year
     unserved = []
@@ -190,12 +197,9 @@ def negotiate(mk: Market, rnd: Round, unserved: np.ndarray, awards: Awards, day:
     """Lots that would be left unserved, largest first, each to the organisation the council rates best among
     those able to take it, or the next best if it can no longer (a single tender: PCR 2015 reg 32(2)(a), PA
     2023 s. 43; :mod:`.negotiation`), after every competitive award of the round. Returns the number awarded."""
-    s, L = mk.s, rnd.lots
+    L = rnd.lots
     offered = ranked_offers(mk, L, unserved, awards.first_month - 1, barred)
-    pb = s.contracts.performance_bond
-    waived = s.support.bond_waiver & ~mk.P.private[offered.who]
-    bond = np.zeros(len(offered.who)) if s.procurement.route == "grant" else fin.bond_amount(
-        offered.price, pb.threshold, pb.fraction, waived)
+    bond = award_bonds(mk, offered.who, offered.price)
     single = Round(lots=L, bids=offered, teams=[])
     starts = np.searchsorted(offered.at, np.arange(len(L) + 1))
     done = 0

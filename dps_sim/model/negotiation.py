@@ -31,8 +31,6 @@ the next is approached.
 
 from __future__ import annotations
 
-from dataclasses import fields
-
 import numpy as np
 
 from . import procurement as proc
@@ -40,11 +38,6 @@ from .bids import MIN_REACH_SHARE, offers, spare_and_turnover
 from .market import Market
 from .rounds import Bids, Lots
 from .tendering import bond_needs, round_candidates
-
-
-def take(bids: Bids, sel: np.ndarray) -> Bids:
-    """The bids at positions ``sel``, in that order."""
-    return Bids(**{f.name: getattr(bids, f.name)[sel] for f in fields(Bids)})
 
 
 def ranked_offers(mk: Market, lots: Lots, failed: np.ndarray, m: int, barred: list[np.ndarray] | None = None
@@ -78,4 +71,4 @@ def ranked_offers(mk: Market, lots: Lots, failed: np.ndarray, m: int, barred: li
     w = np.flatnonzero(ok)
     offered = offers(mk, lots, at[w], org[w], spare[w], bond[w])
     v = np.flatnonzero(offered.valid)
-    return take(offered, v[np.lexsort((offered.who[v], -np.round(offered.panel[v], 9), offered.at[v]))])
+    return offered.take(v[np.lexsort((offered.who[v], -np.round(offered.panel[v], 9), offered.at[v]))])

@@ -6,7 +6,7 @@ per lot and one per bid, so that a whole round is handled by array operations.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -54,6 +54,10 @@ class Bids:
     unit_cost: np.ndarray   # £/user/year
     delivery_z: np.ndarray  # keyed noise of delivery, used if it wins
     lottery_z: np.ndarray   # keyed noise of the grant lottery
+
+    def take(self, sel: np.ndarray) -> Bids:
+        """The bids at positions ``sel``, in that order."""
+        return Bids(**{f.name: getattr(self, f.name)[sel] for f in fields(self)})
 
 
 @dataclass

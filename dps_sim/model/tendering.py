@@ -98,7 +98,7 @@ def funded(mk: Market, needs: list[int], fresh: int, m: int) -> list[int]:
     """
     if not mk.budget.active or not needs:
         return needs
-    N, c = mk.needs, mk.s.procurement.competitions
+    N = mk.needs
     need = np.asarray(needs, dtype=np.int64)
     start, length = offered_terms(mk, need, m)
     relet = np.arange(len(need)) >= fresh

@@ -8,8 +8,16 @@
 * PCR 2015 reg 57(8)(g): no award falls within a terminated provider's exclusion.
 * Seed 003 F31: changing provider costs service users; six-month contracts change provider more
   often than three-year ones, so they lose more users at switches (paired interval above 0).
+* TED 2012-18 (DESIGN.md calibration hints): about 3 bids per tender, a quarter of them single-bid.
+  The default market (a scenario that sets only ``name``) must give bids per lot with a 95% interval
+  inside 2.7-3.3 and a single-bid share whose interval overlaps 22-28%, at the same time.
+  ``behaviour.lot_interest`` is set from these figures (a calibrated assumption), so the first half
+  checks that the calibration still holds after a model change; the second is the lot-appeal
+  spread's shape, which no parameter was moved for in the latest calibration (calibration.md 2d).
 
-Replications: ``DPS_SIM_VALIDATION_REPS`` (default 30).
+Replications: ``DPS_SIM_VALIDATION_REPS`` (default 30); the default market's check uses
+``TED_REPS`` (100, about 8 s on two cores): with 30 the interval of bids per lot is about as wide
+as the 2.7-3.3 band itself.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ pytestmark = pytest.mark.validation
 REPS = int(os.environ.get("DPS_SIM_VALIDATION_REPS", "30"))
 SEED = 20131
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+TED_REPS = 100
 
 
 def _with_policies(path: Path, policies: dict) -> Scenario:
@@ -77,3 +86,13 @@ def test_six_month_contracts_lose_more_users_at_switches_than_three_year_ones():
                                         _pick(runs, "baseline", "users_lost_switching"))
     print(f"six-month - three-year contracts: users lost at switches {mean:+.1f} (95% CI {lo:+.1f} to {hi:+.1f})")
     assert lo > 0
+
+
+def test_the_default_market_draws_teds_bids_per_lot_and_single_bid_share_at_once():
+    runs = compare(Scenario(name="default market"), reps=TED_REPS, seed=1, workers=2, events="none").runs
+    bids, blo, bhi = mean_interval(runs["bids_per_lot"].to_numpy())
+    single, slo, shi = mean_interval(runs["single_bid_share"].to_numpy())
+    print(f"default market: bids per lot {bids:.2f} (95% CI {blo:.2f} to {bhi:.2f}), single-bid share "
+          f"{single:.3f} (95% CI {slo:.3f} to {shi:.3f}), {TED_REPS} replications")
+    assert 2.7 <= blo and bhi <= 3.3
+    assert slo <= 0.28 and shi >= 0.22

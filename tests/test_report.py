@@ -352,6 +352,7 @@ def test_compare_html_is_self_contained(compare_dir: Path) -> None:
         title = re.search(rf'<figure id="chart-{name}"><img src="[^"]*" alt="([^"]*)"', html).group(1)
         assert html.count(title) == 1, title
     assert "<h2>Glossary</h2>" in html and "Lot-days" in html and "Herfindahl" in html
+    assert html.count("The simulated period ends at its horizon") == 1   # in the notes, not again in the limitations
     table = html[html.index("<h2>Results with 95% confidence intervals"):]
     assert "Pay monthly in arrears: difference (95% CI)" in table and "<br>(" in table
     assert re.search(r'<td class="num (better|worse)">[+−]', table)  # the verdict is marked

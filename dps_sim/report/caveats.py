@@ -59,10 +59,11 @@ PERIOD_NOTE = ("The simulated period ends at its horizon: payments due after it 
                "as paid, and a policy that pays later pays less within the period without costing less.")
 
 
-def limitations() -> list[str]:
-    """The model's known limitations, in plain words, with where to read more."""
-    return [f"{title}: {text}" for title, text in MODEL_LIMITATIONS] + [
-        PERIOD_NOTE, "The full list, with the reasons, is in docs/model.md, 'Known limitations'."]
+def limitations(period_note: bool = True) -> list[str]:
+    """The model's known limitations, in plain words, with where to read more; ``period_note`` False where the
+    report's notes on reading the numbers already say how the horizon counts payments (not said twice)."""
+    return [f"{title}: {text}" for title, text in MODEL_LIMITATIONS] + ([PERIOD_NOTE] if period_note else []) + [
+        "The full list, with the reasons, is in docs/model.md, 'Known limitations'."]
 
 
 def header_comments(text: str) -> list[str]:

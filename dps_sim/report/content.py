@@ -39,7 +39,7 @@ def compose(data: ResultsFolder, charts: list[RenderedChart]) -> ReportContent:
         policies_heading="The policies compared" if diffs else "The policy simulated",
         policies=policy_descriptions(data), findings=findings(data, summary, diffs), charts=charts,
         tables=results_tables(data, summary, diffs), notes=method_notes(data, diffs), provenance=provenance(data),
-        glossary=list(GLOSSARY), caveats=scenario_caveats(data), limitations=limitations())
+        glossary=list(GLOSSARY), caveats=scenario_caveats(data), limitations=limitations(period_note=False))
 
 
 def question(data: ResultsFolder, diffs: bool) -> str:

@@ -7,8 +7,10 @@ Rules checked, each with its source:
   award), to a supplier that is not excluded;
 * the model's order: a failed competition is re-run once at the next round, and only a lot
   whose re-run failed too is negotiated (``procurement.competitions.negotiate_failed``);
-* the council approaches the able organisation it rates best (the panel's score of its
-  proposal); it answers no tender, so it pays no bid cost;
+* the council awards to the able organisation whose offer is best by the lot's own award rule
+  (reg 32(2)(a) keeps the initial conditions; reg 67(1): the most economically advantageous
+  tender), or, with ``negotiate_by: quality``, whose proposal the panel rates best; it answers
+  no tender, so it pays no bid cost;
 * Kent (F1, seed 003 item 8 ¶7): every launch service is let within the first year.
 """
 
@@ -32,10 +34,11 @@ VALUE = 50_000.0
 DAY = 30.4375
 
 
-def _market(providers: int = 6, negotiate: bool = True):
+def _market(providers: int = 6, negotiate: bool = True, by: str = "award_criteria"):
     """Organisations able to take the lot but none interested in bidding for it (lot_interest 0)."""
     return one_district_market(providers, VALUE, **{"behaviour.lot_interest": 0.0,
-                                                    "procurement.competitions.negotiate_failed": negotiate})
+                                                    "procurement.competitions.negotiate_failed": negotiate,
+                                                    "procurement.competitions.negotiate_by": by})
 
 
 def _compete(mk, need: int, m: int) -> rounds.Round:
@@ -61,18 +64,45 @@ def _ratings(mk, rnd: rounds.Round, who: np.ndarray) -> np.ndarray:
     return bids.offers(mk, rnd.lots, np.zeros(len(who), np.int64), who, spare, np.zeros(len(who))).panel
 
 
-def test_a_lot_whose_rerun_failed_is_negotiated_with_the_best_rated_organisation():
+def _scores(mk, lots, who: np.ndarray, i: int = 0) -> np.ndarray:
+    """Each organisation's offer for lot ``i`` scored by the award criteria among these offers (submodel 9);
+    −inf for an invalid offer."""
+    spare = mk.P.capacity[who] - mk.P.committed[who]
+    o = bids.offers(mk, lots, np.full(len(who), i, np.int64), who, spare, np.zeros(len(who)))
+    c, v = mk.s.procurement.competitions, o.valid
+    total, _ = award.total_scores(o.price, o.reach, o.panel, c.weights, c.price_formula,
+                                  np.full(len(who), o.price[v].min()), np.full(len(who), o.reach[v].max()))
+    return np.where(v, total, -np.inf)
+
+
+def test_a_lot_whose_rerun_failed_is_negotiated_with_the_best_offer_by_the_award_criteria():
     mk = _market()
     cost_before = mk.P.bid_cost_paid.copy()
     rnd = _two_failed_rounds(mk)
     assert mk.counters["failed_competitions"] == 2 and mk.counters["negotiated_awards"] == 1
     assert mk.contracts.n == 1
     lead = int(mk.contracts.lead[0])
-    assert lead == int(np.argmax(_ratings(mk, rnd, np.arange(6))))
+    assert lead == int(np.argmax(_scores(mk, rnd.lots, np.arange(6))))
     assert mk.contracts.original_value[0] <= VALUE                   # the lot's terms, not more
     np.testing.assert_array_equal(mk.P.bid_cost_paid, cost_before)   # nobody wrote a bid
     ev = mk.log.columns()
     assert (ev["kind"] == KIND["negotiated_award"]).sum() == 1 and (ev["kind"] == KIND["interim_cover"]).sum() == 0
+
+
+def test_the_best_proposal_is_not_the_best_offer_when_it_reaches_far_fewer():
+    """Organisation 0 writes the best proposal but costs 1.9 times as much a user, so it offers far fewer users
+    for the lot's money: under the award criteria (40 quality, 30 reach, 30 price) another wins; judged on the
+    proposal alone (``quality``) it would."""
+    leads = []
+    for by in ("award_criteria", "quality"):
+        mk = _market(by=by)
+        mk.P.quality[0], mk.P.skill[0] = 5.0, 0.95
+        mk.P.cost_per_user[0] *= 1.9
+        rnd = _two_failed_rounds(mk)
+        leads.append(int(mk.contracts.lead[0]))
+        assert int(np.argmax(_ratings(mk, rnd, np.arange(6)))) == 0
+    assert leads[1] == 0 and leads[0] != 0
+    assert leads[0] == int(np.argmax(_scores(mk, rnd.lots, np.arange(6))))
 
 
 def test_without_negotiation_the_lot_is_left_unserved():
@@ -82,18 +112,20 @@ def test_without_negotiation_the_lot_is_left_unserved():
 
 
 def test_an_excluded_or_full_organisation_is_not_approached():
-    """The best-rated is excluded after a termination and the second has no spare capacity: the third is."""
+    """The best is excluded after a termination and the second has no spare capacity: the best of the rest is."""
     mk = _market()
     need = int(mk.needs.add(district=0, value=VALUE, reach=VALUE / 400, start=11, end=2**30))
     _compete(mk, need, 10)
     mk.tender.queue.clear()
     preview = tendering.call_off(mk, [need], 11, 11 * DAY)          # the re-run's lot, to rate the proposals
     mk.needs.attempts[need] -= 1
-    rank = np.argsort(-_ratings(mk, rounds.Round(preview, None, []), np.arange(6)))
+    rank = np.argsort(-_scores(mk, preview, np.arange(6)))
+    left = np.setdiff1d(np.arange(6), rank[:2])
+    expected = int(left[np.argmax(_scores(mk, preview, left))])      # the best among those still able
     mk.tender.excluded_until[rank[0]] = 40
     mk.P.committed[rank[1]] = mk.P.capacity[rank[1]]
     _compete(mk, need, 11)
-    assert mk.contracts.n == 1 and int(mk.contracts.lead[0]) == rank[2]
+    assert mk.contracts.n == 1 and int(mk.contracts.lead[0]) == expected
 
 
 def test_a_lot_no_organisation_can_take_stays_unserved():
@@ -205,27 +237,34 @@ def test_an_interim_contract_is_neither_extended_nor_relet_at_its_end():
 
 
 def test_two_lots_negotiated_at_one_close_go_largest_first_and_then_to_the_next_best():
-    """Each organisation has room for one lot: the larger lot goes to its best-rated organisation, the smaller
-    to the best-rated of the others (the best may be the same organisation, which by then is full)."""
+    """Each organisation has room for one lot: the larger lot goes to its best offer, the smaller to the best
+    of the others (the best may be the same organisation, which by then is full)."""
     mk = _market()
     mk.P.capacity[:] = VALUE
-    mk.P.quality[0], mk.P.skill[0] = 5.0, 0.95                       # organisation 0 is rated best for both
+    mk.P.quality[0], mk.P.skill[0] = 5.0, 0.95                       # organisation 0 offers best for both
+    mk.P.cost_per_user[0] = 0.8 * mk.P.cost_per_user.min()
     needs = [int(mk.needs.add(district=0, value=v, reach=v / 400, start=11, end=2**30)) for v in (VALUE, 0.9 * VALUE)]
+    spare = mk.P.capacity - mk.P.committed
     for m in (10, 11):
         lots = tendering.call_off(mk, needs, m, m * DAY)
         b, teams = tendering.take_bids(mk, lots, m)
         rnd = rounds.Round(lots=lots, bids=b, teams=teams)
+        if m == 11:
+            score = [_scores(mk, rnd.lots, np.arange(6), i) for i in (0, 1)]
         award.close_round(mk, rnd, m * DAY + 20)
         mk.tender.queue.clear()
     assert mk.counters["negotiated_awards"] == 2
     C = mk.contracts
     lead = {int(C.need[c]): int(C.lead[c]) for c in range(C.n)}
-    spare = np.full(6, VALUE)
-    rate = [bids.offers(mk, rnd.lots, np.full(6, i, np.int64), np.arange(6), spare, np.zeros(6)).panel for i in (0, 1)]
-    big = int(np.argmax(rate[0]))
-    assert big == int(np.argmax(rate[1])) == 0 and lead[needs[0]] == big
-    others = [o for o in np.argsort(-rate[1]).tolist() if o != big]
-    assert lead[needs[1]] == others[0]
+    big = int(np.argmax(score[0]))
+    assert big == int(np.argmax(score[1])) == 0 and lead[needs[0]] == big
+    assert (spare == VALUE).all()
+    others = np.arange(1, 6)
+    o = bids.offers(mk, rnd.lots, np.full(5, 1, np.int64), others, np.full(5, VALUE), np.zeros(5))
+    c = mk.s.procurement.competitions
+    total, _ = award.total_scores(o.price, o.reach, o.panel, c.weights, c.price_formula,
+                                  np.full(5, o.price[o.valid].min()), np.full(5, o.reach[o.valid].max()))
+    assert lead[needs[1]] == int(others[np.argmax(np.where(o.valid, total, -np.inf))])
 
 
 @pytest.mark.parametrize("tender_days", [30, 60])

@@ -87,21 +87,30 @@ def winner(total: np.ndarray, quality: np.ndarray) -> int:
 # --------------------------------------------------------------------------- the award
 
 
-def ranked_bids(mk: Market, rnd: Round, day: float) -> np.ndarray:
-    """The valid bids of a round, grouped by lot, best first within each lot (the lottery for grants)."""
+def best_first(mk: Market, rnd: Round) -> tuple[np.ndarray, np.ndarray | None]:
+    """The valid bids of a round, grouped by lot, best first within each lot by the lot's award rule (the
+    lottery for grants); and the total score of every valid bid, in bid order (None for grants)."""
     s, B = mk.s, rnd.bids
     v = np.flatnonzero(B.valid)
     at = B.at[v]
     if s.procurement.route == "grant":
-        return v[np.lexsort((B.who[v], B.lottery_z[v], at))]  # a lottery among eligible applicants
+        return v[np.lexsort((B.who[v], B.lottery_z[v], at))], None  # a lottery among eligible applicants
     n = len(rnd.lots)
     lowest, highest = np.full(n, np.inf), np.zeros(n)
     np.minimum.at(lowest, at, B.price[v])
     np.maximum.at(highest, at, B.reach[v])
     c = s.procurement.competitions
     total, qs = total_scores(B.price[v], B.reach[v], B.panel[v], c.weights, c.price_formula, lowest[at], highest[at])
-    mk.log.add_many("score", day, provider=B.who[v], lot=rnd.lots.lot[at], value=total)
-    return v[np.lexsort((B.who[v], -np.round(qs, 9), -np.round(total, 9), at))]
+    return v[np.lexsort((B.who[v], -np.round(qs, 9), -np.round(total, 9), at))], total
+
+
+def ranked_bids(mk: Market, rnd: Round, day: float) -> np.ndarray:
+    """The valid bids of a round, grouped by lot, best first within each lot; their scores are logged."""
+    order, total = best_first(mk, rnd)
+    if total is not None:
+        v = np.flatnonzero(rnd.bids.valid)
+        mk.log.add_many("score", day, provider=rnd.bids.who[v], lot=rnd.lots.lot[rnd.bids.at[v]], value=total)
+    return order
 
 
 def count_bids(mk: Market, rnd: Round, day: float) -> None:
@@ -194,11 +203,15 @@ def close_round(mk: Market, rnd: Round, day: float) -> None:
 
 def negotiate(mk: Market, rnd: Round, unserved: np.ndarray, awards: Awards, day: float,
               barred: list[np.ndarray] | None = None, event: str = "negotiated_award") -> int:
-    """Lots that would be left unserved, largest first, each to the organisation the council rates best among
-    those able to take it, or the next best if it can no longer (a single tender: PCR 2015 reg 32(2)(a), PA
-    2023 s. 43; :mod:`.negotiation`), after every competitive award of the round. Returns the number awarded."""
+    """Lots that would be left unserved, largest first, each to the organisation whose offer is best among those
+    able to take it, or the next best if it can no longer (a single tender: PCR 2015 reg 32(2)(a), PA 2023 s. 43;
+    :mod:`.negotiation`), after every competitive award of the round. Best: by the lot's own award rule
+    (``negotiate_by: award_criteria``) or by the panel's view of the proposal alone (``quality``). Returns the
+    number awarded."""
     L = rnd.lots
     offered = ranked_offers(mk, L, unserved, awards.first_month - 1, barred)
+    if mk.s.procurement.competitions.negotiate_by == "award_criteria":   # the lot's own award rule (reg 32(2)(a), 67)
+        offered = offered.take(best_first(mk, Round(lots=L, bids=offered, teams=[]))[0])
     bond = award_bonds(mk, offered.who, offered.price)
     single = Round(lots=L, bids=offered, teams=[])
     starts = np.searchsorted(offered.at, np.arange(len(L) + 1))
@@ -220,7 +233,7 @@ numbers whether or not there was a cover (common random numbers across ``interim
 
 def arrange_covers(mk: Market, m: int, day: float) -> None:
     """The month's failed services, each covered while it is re-let, from next month until its re-let starts:
-    an interim contract negotiated with the organisation the council rates best among those able, never a
+    an interim contract negotiated with the organisation whose offer is best among those able, never a
     party of the failed contract (seed 003 item 7 ¶12, F30: "there should never be a break in service
     delivery as there is always an opportunity to use another organisation"). Arranged after the month's
     exits and reviews, so that nobody terminated or insolvent this month is approached; largest first."""

@@ -16,14 +16,17 @@ the model knows:
   procedure received no suitable tenders, to a supplier that is not excluded;
 * PCR 2006 Part B services and the NHS provider selection regime impose no competition.
 
-Whom the council approaches: the organisation it rates best among the round's candidates
+Whom the council approaches: the organisation with the best offer among the round's candidates
 for the lot (in the market, admitted where the route needs it, known to the council under
 the former grants, not excluded after a termination, serving the lot's district) that could
 take it on its original terms: capacity for at least half the target reach, the turnover
-test, cash for any bond within its own risk appetite. "Rates best" is the panel's score of
-the proposal it writes (submodel 8, with the keyed draws of a bid for that lot), so the
-choice is as fallible as a panel's. It answers no tender, so it pays no bid cost and learns
-nothing from bidding, and it prices its offer the way it prices a bid (:func:`.bids.offers`).
+test, cash for any bond within its own risk appetite. Each writes the proposal and prices the
+offer it would bid (:func:`.bids.offers`, with the keyed draws of a bid for that lot). The
+council takes the best offer by the lot's own award rule (``negotiate_by: award_criteria``:
+:func:`.award.best_first`; a negotiation keeps the initial conditions, reg 32(2)(a), and every
+award goes to the most economically advantageous tender, reg 67(1)), or, with ``quality``, the
+proposal the panel rates best; either way the choice is as fallible as a panel's. It answers no
+tender, so it pays no bid cost and learns nothing from bidding.
 The award then passes the checks of any award (:func:`.award.try_award`: budget, capacity,
 collateral); if the best-rated can no longer take it (another lot of the same close took its room),
 the next is approached.
@@ -43,7 +46,8 @@ from .tendering import bond_needs, round_candidates
 def ranked_offers(mk: Market, lots: Lots, failed: np.ndarray, m: int, barred: list[np.ndarray] | None = None
                   ) -> Bids:
     """For the failed lots (indices into ``lots``), the valid offers of the organisations able to take them,
-    grouped by lot in index order and, within a lot, best rated first (ties to the lower organisation number).
+    grouped by lot in index order and, within a lot, the panel's best rated first (ties to the lower organisation
+    number; :func:`.award.negotiate` re-ranks them by the award criteria unless ``negotiate_by`` is ``quality``).
 
     A lot no organisation can take has no offer (it stays unserved). ``barred[k]`` are organisations not
     approached for lot ``failed[k]`` (the parties of the contract that just failed).

@@ -122,7 +122,9 @@ class Competitions(Frozen):
         "lowest_over_bid", "", "price score: lowest ÷ bid × weight (Crown Commercial Service), or linear: weight × (1 − (bid − lowest)/lowest), floored at 0")
     max_bids_per_round: int = _f(2, "bids", "most lots one organisation bids for in one round (staff time); assumption", ge=1, le=1000)
     rerun_failed: bool = _f(True, "", "a lot with no valid bid is re-run at the next round once, then negotiated (negotiate_failed) or left unserved")
-    negotiate_failed: bool = _f(True, "", "a lot whose competition failed and will not be re-run is negotiated with the one organisation the council rates best among those able to take it on the lot's terms, paying no bid cost (a single tender: PCR 2015 reg 32(2)(a), Procurement Act 2023 s. 43); false: it is left unserved (the rule before). That councils do so is an assumption (swept in competition_assumptions.yaml)")
+    negotiate_failed: bool = _f(True, "", "a lot whose competition failed and will not be re-run is negotiated with the one organisation whose offer is best (negotiate_by) among those able to take it on the lot's terms, paying no bid cost (a single tender: PCR 2015 reg 32(2)(a), Procurement Act 2023 s. 43); false: it is left unserved (the rule before). That councils do so is an assumption (swept in competition_assumptions.yaml)")
+    negotiate_by: Literal["award_criteria", "quality"] = _f(
+        "award_criteria", "", "how the council chooses whom to award a negotiated lot (a failed re-run, an interim cover): award_criteria: the offers of the organisations able to take it are ranked by the lot's own award rule (its weights and price formula; a lottery under grants), since a negotiation keeps the initial conditions of the contract (PCR 2015 reg 32(2)(a)) and every award goes to the most economically advantageous tender (reg 67(1)); quality: the panel's score of the proposal alone (the rule before 3 December 2026, kept for comparison)")
     retender_on_expiry: bool = _f(False, "", "an ongoing service: a contract that ends is re-let to start the day it ends (otherwise the need ends with the contract)")
     incumbent_relet: bool = _f(True, "", "the incumbent of an expiring contract always considers its own re-let (no lot-interest draw) and its expiring contract does not count against its capacity for it (DESIGN.md; issue 12); false: it is treated like any other candidate, the rule before issue 12, kept for comparison")
 
@@ -199,7 +201,7 @@ class Contracts(Frozen):
     performance_bond: PerformanceBond = Field(default_factory=PerformanceBond)
     monitoring: Monitoring = Field(default_factory=Monitoring)
     recommission_months: int = _f(3, "months", "time to re-commission a failed or terminated contract", ge=0, le=MAX_MONTH)
-    interim_cover: bool = _f(True, "", "while a failed contract's service is re-commissioned, another organisation covers it: an interim contract negotiated with the one the council rates best among those able (seed 003 item 7 ¶12, F30: \"there should never be a break in service delivery as there is always an opportunity to use another organisation\"); false: the service has a gap until the re-let starts (the rule before). An assumption as a rule of the engine; swept in competition_assumptions.yaml")
+    interim_cover: bool = _f(True, "", "while a failed contract's service is re-commissioned, another organisation covers it: an interim contract negotiated with the one whose offer is best among those able (negotiate_by) (seed 003 item 7 ¶12, F30: \"there should never be a break in service delivery as there is always an opportunity to use another organisation\"); false: the service has a gap until the re-let starts (the rule before). An assumption as a rule of the engine; swept in competition_assumptions.yaml")
 
 
 class Budget(Frozen):

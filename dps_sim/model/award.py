@@ -30,7 +30,7 @@ from . import finance as fin
 from .bids import QUALITY_SCALE_MAX
 from .budget import schedule
 from .market import Market
-from .negotiation import ranked_offers
+from .negotiation import able_offers, best_rated
 from .population import ACTIVE
 from .rounds import Lots, Round
 from .stores import LIVE
@@ -209,9 +209,11 @@ def negotiate(mk: Market, rnd: Round, unserved: np.ndarray, awards: Awards, day:
     (``negotiate_by: award_criteria``) or by the panel's view of the proposal alone (``quality``). Returns the
     number awarded."""
     L = rnd.lots
-    offered = ranked_offers(mk, L, unserved, awards.first_month - 1, barred)
+    offered = able_offers(mk, L, unserved, awards.first_month - 1, barred)
     if mk.s.procurement.competitions.negotiate_by == "award_criteria":   # the lot's own award rule (reg 32(2)(a), 67)
         offered = offered.take(best_first(mk, Round(lots=L, bids=offered, teams=[]))[0])
+    else:
+        offered = offered.take(best_rated(offered))
     bond = award_bonds(mk, offered.who, offered.price)
     single = Round(lots=L, bids=offered, teams=[])
     starts = np.searchsorted(offered.at, np.arange(len(L) + 1))

@@ -43,11 +43,10 @@ from .rounds import Bids, Lots
 from .tendering import bond_needs, round_candidates
 
 
-def ranked_offers(mk: Market, lots: Lots, failed: np.ndarray, m: int, barred: list[np.ndarray] | None = None
-                  ) -> Bids:
+def able_offers(mk: Market, lots: Lots, failed: np.ndarray, m: int, barred: list[np.ndarray] | None = None
+                ) -> Bids:
     """For the failed lots (indices into ``lots``), the valid offers of the organisations able to take them,
-    grouped by lot in index order and, within a lot, the panel's best rated first (ties to the lower organisation
-    number; :func:`.award.negotiate` re-ranks them by the award criteria unless ``negotiate_by`` is ``quality``).
+    grouped by lot in index order (:func:`.award.negotiate` ranks them within each lot).
 
     A lot no organisation can take has no offer (it stays unserved). ``barred[k]`` are organisations not
     approached for lot ``failed[k]`` (the parties of the contract that just failed).
@@ -74,5 +73,10 @@ def ranked_offers(mk: Market, lots: Lots, failed: np.ndarray, m: int, barred: li
     ok &= P.in_hand[org] - need_cash >= mk.bid_floor(org)
     w = np.flatnonzero(ok)
     offered = offers(mk, lots, at[w], org[w], spare[w], bond[w])
-    v = np.flatnonzero(offered.valid)
-    return offered.take(v[np.lexsort((offered.who[v], -np.round(offered.panel[v], 9), offered.at[v]))])
+    return offered.take(np.flatnonzero(offered.valid))
+
+
+def best_rated(offered: Bids) -> np.ndarray:
+    """Offers grouped by lot, the proposal the panel rates best first (ties to the lower organisation number):
+    the choice under ``negotiate_by: quality``."""
+    return np.lexsort((offered.who, -np.round(offered.panel, 9), offered.at))

@@ -49,12 +49,18 @@ def _compete(mk, need: int, m: int) -> rounds.Round:
     return rnd
 
 
-def _two_failed_rounds(mk) -> rounds.Round:
+def _two_failed_rounds(mk, before_rerun=None) -> rounds.Round:
+    """A lot with no bid at month 10 and again at its re-run at month 11; ``before_rerun(mk, lots)`` is called
+    with the re-run's lot before it closes (to compute what the test expects on the state the award meets)."""
     need = int(mk.needs.add(district=0, value=VALUE, reach=VALUE / 400, start=11, end=2**30))
     first = _compete(mk, need, 10)
     assert len(first.bids.who) == 0 and mk.contracts.n == 0        # no bid: failed, and re-run, not negotiated
     assert mk.tender.queue.get(11) == [need]
     mk.tender.queue.pop(11)
+    if before_rerun is not None:
+        preview = tendering.call_off(mk, [need], 11, 11 * DAY)      # the re-run's lot (same keyed draws)
+        mk.needs.attempts[need] -= 1
+        before_rerun(mk, preview)
     return _compete(mk, need, 11)
 
 
@@ -66,7 +72,8 @@ def _ratings(mk, rnd: rounds.Round, who: np.ndarray) -> np.ndarray:
 
 def _scores(mk, lots, who: np.ndarray, i: int = 0) -> np.ndarray:
     """Each organisation's offer for lot ``i`` scored by the award criteria among these offers (submodel 9);
-    −inf for an invalid offer."""
+    −inf for an invalid offer. (In the hand-made market every organisation passes the capacity, turnover and
+    cash screens of an able candidate, so these are the offers the council weighs.)"""
     spare = mk.P.capacity[who] - mk.P.committed[who]
     o = bids.offers(mk, lots, np.full(len(who), i, np.int64), who, spare, np.zeros(len(who)))
     c, v = mk.s.procurement.competitions, o.valid
@@ -78,11 +85,11 @@ def _scores(mk, lots, who: np.ndarray, i: int = 0) -> np.ndarray:
 def test_a_lot_whose_rerun_failed_is_negotiated_with_the_best_offer_by_the_award_criteria():
     mk = _market()
     cost_before = mk.P.bid_cost_paid.copy()
-    rnd = _two_failed_rounds(mk)
+    expected = []
+    _two_failed_rounds(mk, lambda mk, lots: expected.append(int(np.argmax(_scores(mk, lots, np.arange(6))))))
     assert mk.counters["failed_competitions"] == 2 and mk.counters["negotiated_awards"] == 1
     assert mk.contracts.n == 1
-    lead = int(mk.contracts.lead[0])
-    assert lead == int(np.argmax(_scores(mk, rnd.lots, np.arange(6))))
+    assert int(mk.contracts.lead[0]) == expected[0]
     assert mk.contracts.original_value[0] <= VALUE                   # the lot's terms, not more
     np.testing.assert_array_equal(mk.P.bid_cost_paid, cost_before)   # nobody wrote a bid
     ev = mk.log.columns()
@@ -93,16 +100,36 @@ def test_the_best_proposal_is_not_the_best_offer_when_it_reaches_far_fewer():
     """Organisation 0 writes the best proposal but costs 1.9 times as much a user, so it offers far fewer users
     for the lot's money: under the award criteria (40 quality, 30 reach, 30 price) another wins; judged on the
     proposal alone (``quality``) it would."""
-    leads = []
+    leads, best_offer, best_rated = [], [], []
+
+    def expect(mk, lots):
+        best_offer.append(int(np.argmax(_scores(mk, lots, np.arange(6)))))
+        best_rated.append(int(np.argmax(_ratings(mk, rounds.Round(lots, None, []), np.arange(6)))))
+
     for by in ("award_criteria", "quality"):
         mk = _market(by=by)
         mk.P.quality[0], mk.P.skill[0] = 5.0, 0.95
         mk.P.cost_per_user[0] *= 1.9
-        rnd = _two_failed_rounds(mk)
+        _two_failed_rounds(mk, expect)
         leads.append(int(mk.contracts.lead[0]))
-        assert int(np.argmax(_ratings(mk, rnd, np.arange(6)))) == 0
-    assert leads[1] == 0 and leads[0] != 0
-    assert leads[0] == int(np.argmax(_scores(mk, rnd.lots, np.arange(6))))
+    assert best_rated == [0, 0] and best_offer[0] != 0
+    assert leads == [best_offer[0], 0]
+
+
+def test_a_negotiated_grant_goes_to_the_best_rated_proposal_not_by_lottery():
+    """Under the former grants (a lottery among applications) a failed grant is negotiated with the known
+    organisation whose proposal is rated best, whatever ``negotiate_by`` says: no lottery for a single tender."""
+    leads, best_rated = [], []
+    for by in ("award_criteria", "quality"):
+        mk = one_district_market(6, VALUE, **{"behaviour.lot_interest": 0.0, "procurement.route": "grant",
+                                              "procurement.competitions.negotiate_by": by})
+        mk.P.cost_per_user[0] *= 1.9
+        mk.P.quality[0], mk.P.skill[0] = 5.0, 0.95
+        _two_failed_rounds(mk, lambda mk, lots: best_rated.append(
+            int(np.argmax(_ratings(mk, rounds.Round(lots, None, []), np.arange(6))))))
+        assert mk.counters["negotiated_awards"] == 1
+        leads.append(int(mk.contracts.lead[0]))
+    assert leads == best_rated == [0, 0]
 
 
 def test_without_negotiation_the_lot_is_left_unserved():
@@ -244,7 +271,6 @@ def test_two_lots_negotiated_at_one_close_go_largest_first_and_then_to_the_next_
     mk.P.quality[0], mk.P.skill[0] = 5.0, 0.95                       # organisation 0 offers best for both
     mk.P.cost_per_user[0] = 0.8 * mk.P.cost_per_user.min()
     needs = [int(mk.needs.add(district=0, value=v, reach=v / 400, start=11, end=2**30)) for v in (VALUE, 0.9 * VALUE)]
-    spare = mk.P.capacity - mk.P.committed
     for m in (10, 11):
         lots = tendering.call_off(mk, needs, m, m * DAY)
         b, teams = tendering.take_bids(mk, lots, m)
@@ -258,13 +284,8 @@ def test_two_lots_negotiated_at_one_close_go_largest_first_and_then_to_the_next_
     lead = {int(C.need[c]): int(C.lead[c]) for c in range(C.n)}
     big = int(np.argmax(score[0]))
     assert big == int(np.argmax(score[1])) == 0 and lead[needs[0]] == big
-    assert (spare == VALUE).all()
-    others = np.arange(1, 6)
-    o = bids.offers(mk, rnd.lots, np.full(5, 1, np.int64), others, np.full(5, VALUE), np.zeros(5))
-    c = mk.s.procurement.competitions
-    total, _ = award.total_scores(o.price, o.reach, o.panel, c.weights, c.price_formula,
-                                  np.full(5, o.price[o.valid].min()), np.full(5, o.reach[o.valid].max()))
-    assert lead[needs[1]] == int(others[np.argmax(np.where(o.valid, total, -np.inf))])
+    # the smaller lot's offers are ranked once, among all six; the best is full by then, so the next best wins
+    assert lead[needs[1]] == [o for o in np.argsort(-score[1]).tolist() if o != big][0]
 
 
 @pytest.mark.parametrize("tender_days", [30, 60])

@@ -205,14 +205,15 @@ def negotiate(mk: Market, rnd: Round, unserved: np.ndarray, awards: Awards, day:
               barred: list[np.ndarray] | None = None, event: str = "negotiated_award") -> int:
     """Lots that would be left unserved, largest first, each to the organisation whose offer is best among those
     able to take it, or the next best if it can no longer (a single tender: PCR 2015 reg 32(2)(a), PA 2023 s. 43;
-    :mod:`.negotiation`), after every competitive award of the round. Best: by the lot's own award rule
-    (``negotiate_by: award_criteria``) or by the panel's view of the proposal alone (``quality``). Returns the
-    number awarded."""
+    :mod:`.negotiation`), after every competitive award of the round. Best: by the lot's own award criteria
+    (``negotiate_by: award_criteria``, competitive routes) or by the panel's view of the proposal alone
+    (``quality``, and always under grants). Returns the number awarded."""
     L = rnd.lots
     offered = able_offers(mk, L, unserved, awards.first_month - 1, barred)
-    if mk.s.procurement.competitions.negotiate_by == "award_criteria":   # the lot's own award rule (reg 32(2)(a), 67)
-        offered = offered.take(best_first(mk, Round(lots=L, bids=offered, teams=[]))[0])
-    else:
+    s = mk.s
+    if s.procurement.competitions.negotiate_by == "award_criteria" and s.procurement.route != "grant":
+        offered = offered.take(best_first(mk, Round(lots=L, bids=offered, teams=[]))[0])   # the lot's own criteria
+    else:        # the proposal rated best (grants: the council picks a known organisation, not by lottery)
         offered = offered.take(best_rated(offered))
     bond = award_bonds(mk, offered.who, offered.price)
     single = Round(lots=L, bids=offered, teams=[])

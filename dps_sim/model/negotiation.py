@@ -22,13 +22,15 @@ the former grants, not excluded after a termination, serving the lot's district)
 take it on its original terms: capacity for at least half the target reach, the turnover
 test, cash for any bond within its own risk appetite. Each writes the proposal and prices the
 offer it would bid (:func:`.bids.offers`, with the keyed draws of a bid for that lot). The
-council takes the best offer by the lot's own award rule (``negotiate_by: award_criteria``:
-:func:`.award.best_first`; a negotiation keeps the initial conditions, reg 32(2)(a), and every
-award goes to the most economically advantageous tender, reg 67(1)), or, with ``quality``, the
-proposal the panel rates best; either way the choice is as fallible as a panel's. It answers no
+council takes the best offer by the lot's own award criteria (``negotiate_by: award_criteria``:
+:func:`.award.best_first`; our modelling choice, consistent with PCR 2015, where every award goes to
+the most economically advantageous tender, reg 67(1), though reg 32(2)(a) does not require asking
+more than one organisation), or, with ``quality`` and always under grants (no lottery for a
+negotiated grant), the proposal the panel rates best; either way the choice is as fallible as a
+panel's. It answers no
 tender, so it pays no bid cost and learns nothing from bidding.
 The award then passes the checks of any award (:func:`.award.try_award`: budget, capacity,
-collateral); if the best-rated can no longer take it (another lot of the same close took its room),
+collateral); if the best can no longer take it (another lot of the same close took its room),
 the next is approached.
 """
 

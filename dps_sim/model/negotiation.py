@@ -27,8 +27,7 @@ council takes the best offer by the lot's own award criteria (``negotiate_by: aw
 the most economically advantageous tender, reg 67(1), though reg 32(2)(a) does not require asking
 more than one organisation), or, with ``quality`` and always under grants (no lottery for a
 negotiated grant), the proposal the panel rates best; either way the choice is as fallible as a
-panel's. It answers no
-tender, so it pays no bid cost and learns nothing from bidding.
+panel's. It answers no tender, so it pays no bid cost and learns nothing from bidding.
 The award then passes the checks of any award (:func:`.award.try_award`: budget, capacity,
 collateral); if the best can no longer take it (another lot of the same close took its room),
 the next is approached.
@@ -80,5 +79,5 @@ def able_offers(mk: Market, lots: Lots, failed: np.ndarray, m: int, barred: list
 
 def best_rated(offered: Bids) -> np.ndarray:
     """Offers grouped by lot, the proposal the panel rates best first (ties to the lower organisation number):
-    the choice under ``negotiate_by: quality``."""
+    the choice under ``negotiate_by: quality`` and under grants."""
     return np.lexsort((offered.who, -np.round(offered.panel, 9), offered.at))

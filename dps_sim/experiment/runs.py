@@ -22,6 +22,7 @@ from .. import metrics
 from ..scenario import BASELINE, Scenario, dump_resolved, load_scenario, policy_names, resolve_policy
 from . import outdir, store
 from ..scenario.loading import overrides_of, source_file
+from .equal_spend import Runner, SpendMatch, match_budgets, matching
 from .executors import backend_label, default_workers, execute
 from .mainguard import check_workers
 from .seeds import resolve_seed, seed_record
@@ -105,6 +106,9 @@ def _execute(sc: Scenario, path: str | None, policies: list[str], reps: int, see
     check_workers(workers, scheduler, f"dps_sim.{kind}")  # a script without the __main__ guard: say so first
     root_seed = resolve_seed(seed, sc.seed)
     resolved = {p: resolve_policy(sc, p) for p in policies}
+    resolved, matches, offset = _equal_spend(sc, resolved, reps, root_seed, workers, scheduler, progress)
+    if progress and offset:
+        progress = _after(progress, offset)
     print_ = fingerprint(kind, resolved, reps, root_seed, events)
     tmp = None
     if out is None:
@@ -123,6 +127,7 @@ def _execute(sc: Scenario, path: str | None, policies: list[str], reps: int, see
             "events": events, "fingerprint": print_,
             "replication_seeds": [seed_record(root_seed, r) for r in range(reps)],
             "seed_note": "replication r of every policy uses SeedSequence(entropy=seed, spawn_key=(r,))",
+            **({"equal_spend": {m.policy: m.record() for m in matches}} if matches else {}),
         }))
         store.atomic_write_text(folder / "scenario.resolved.yaml", _resolved_yaml(sc))
         parts = store.Parts(folder)
@@ -154,6 +159,29 @@ def _execute(sc: Scenario, path: str | None, policies: list[str], reps: int, see
     finally:
         if tmp is not None:
             tmp.cleanup()
+
+
+def _equal_spend(sc: Scenario, resolved: dict[str, Scenario], reps: int, seed: int, workers: int,
+                 scheduler: str | None, progress: Progress | None) -> tuple[dict[str, Scenario], list[SpendMatch], int]:
+    """Scale the budget of each policy that sets ``budget.match_spend_of`` (equal_spend.py); progress counts
+    the matching replications (their number is returned) with the run's own still to come."""
+    if not matching(resolved):
+        return resolved, [], 0
+    main = reps * len(resolved)
+    done = [0]
+
+    def count(n: int) -> None:
+        done[0] += n
+        if progress:
+            progress(done[0], done[0] + main)
+
+    scaled, matches = match_budgets(sc, resolved, Runner(reps, seed, workers, scheduler, count))
+    return scaled, matches, done[0]
+
+
+def _after(progress: Progress, offset: int) -> Progress:
+    """A progress callback that counts ``offset`` replications already done."""
+    return lambda done, total: progress(done + offset, total + offset)
 
 
 def _tables(with_summary: bool) -> tuple[str, ...]:

@@ -59,6 +59,9 @@ def parse_sweep(data: dict[str, Any], file: str = "<sweep>", where: Where | None
         add("policy", f"unknown policy {excerpt(policy)}; the scenario has: {', '.join(policy_names(scenario))}")
         raise ScenarioError(problems)
     base = resolve_policy(scenario, policy)
+    if base.budget.match_spend_of is not None:
+        add("policy", f"policy {excerpt(policy)} matches another policy's spend (budget.match_spend_of), which needs "
+                      "a search at every point: sweep budget.annual instead, or compare it with dps-sim compare")
     dump = base.model_dump(mode="python")
     parameters = {}
     for key in set(overrides or {}) & set(raw.parameters):
@@ -127,6 +130,11 @@ def _policies(add: Callable[[str, str], None], raw: SweepFile, data: dict[str, A
         add("policies", "a policies sweep needs at least one policy besides the baseline")
     base = scenario.model_dump(mode="json")
     for name in chosen[1:]:
+        if resolve_policy(scenario, name).budget.match_spend_of is not None:
+            add(f"policies.{listed.index(name)}" if name in listed else "policies",
+                f"policy {name!r} matches another policy's spend (budget.match_spend_of), which needs a search at "
+                "every point: leave it out of the sweep, or compare it with dps-sim compare")
+            continue
         overlay = resolve_policy(scenario, name).model_dump(mode="json")
         for dotted in swept:
             if lookup(base, dotted) != lookup(overlay, dotted):

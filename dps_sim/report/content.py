@@ -14,7 +14,7 @@ from .glossary import GLOSSARY, better, verdict
 from .caveats import PERIOD_NOTE, limitations, scenario_caveats
 from .money import MONEY_KPIS, money_sentence, money_summary
 from .text import (HEADLINE_KPIS, fmt_interval, fmt_value, kpi_scale, kpi_title, kpi_unit,
-                   interval_decimals, mean_clause, overlay_changes, period, policy_sentence, spans_zero)
+                   interval_decimals, mean_clause, money as fmt_money, overlay_changes, period, policy_sentence, spans_zero)
 
 __all__ = ["RenderedChart", "ReportContent", "Table", "compose", "number", "provenance", "scenario_facts",
            "scenario_paragraphs"]
@@ -99,6 +99,8 @@ def results_tables(data: ResultsFolder, summary: pd.DataFrame, diffs: bool) -> l
     policy's paired difference from it, up to three policies a table (compare)."""
     present = set(summary["kpi"].unique())
     first = (*HEADLINE_KPIS, *[k for k in MONEY_KPIS if k not in HEADLINE_KPIS])
+    at = first.index("service_users_reached") + 1  # people beside user-years: the seeds count people (F19)
+    first = (*first[:at], "distinct_users_reached", *first[at:])
     kpis = [k for k in (*first, *[k for k in KPI_NAMES if k not in first]) if k in present]
     table = summary.set_index(["policy", "kpi"])
     if not diffs:
@@ -170,4 +172,16 @@ def method_notes(data: ResultsFolder, diffs: bool) -> list[str]:
         notes.insert(1, "Policies are compared with common random numbers: replication r of every policy meets the "
                         "same organisations and the same shocks, so differences come from the policy and not from "
                         "luck. 'No clear difference' means the 95% interval of the difference includes zero.")
-    return notes
+    return notes + equal_spend_notes(data)
+
+
+def equal_spend_notes(data: ResultsFolder) -> list[str]:
+    """What each equal-spend policy's budget was scaled to (manifest.json's ``equal_spend``)."""
+    out = []
+    for p, m in (data.manifest.get("equal_spend") or {}).items():
+        out.append(f"Equal spend: '{humanise(p)}' ran with its budget envelope multiplied by "
+                   f"{m['budget_factor']:.4f} (to {fmt_money(m['budget_annual'])} a year), the factor at which, over these "
+                   f"replications and with the same seeds, it spends on average what '{humanise(m['matches'])}' spends "
+                   f"({fmt_money(m['mean_spend'])} against {fmt_money(m['target_mean_spend'])}); compare their other results "
+                   "for the same money.")
+    return out

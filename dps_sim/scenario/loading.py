@@ -26,7 +26,7 @@ from .keys import section_type_message, unknown_key_message
 from .merge import deep_merge, set_dotted
 from .overrides import apply_overrides, blame, describe
 from .names import check_policy_name, closest, excerpt
-from .schema import Scenario
+from .schema import Budget, Scenario
 
 from .yamlfile import Where, check_kind, check_suffix, read_yaml
 
@@ -203,6 +203,13 @@ def source_file(scenario: Scenario) -> str | None:
     return entry[1] if entry is not None else None
 
 
+def key_location(scenario: Scenario, dotted: str) -> tuple[str, int | None]:
+    """(file, line) where a dotted key of a loaded scenario is written, or its nearest written parent."""
+    file, where = _source(scenario)
+    found = _line_for(dotted, where, "")
+    return (found[0], found[1]) if found else (file, None)
+
+
 def overrides_of(scenario: Scenario) -> dict[str, Any]:
     """The ``--set`` overrides a scenario was loaded with (dotted key → value; empty if none)."""
     entry = _entry(scenario)
@@ -256,6 +263,7 @@ def _validate_all(data: dict[str, Any], file: str, where: Where, policies: dict[
     """The scenario validated, and each policy overlay merged onto it validated too."""
     scenario = validate_data(data, file, where)
     problems: list[Problem] = []
+    budgets: dict[str, Budget] = {BASELINE: scenario.budget}
     for name, overlay in policies.items():
         if name == BASELINE:
             continue
@@ -264,12 +272,43 @@ def _validate_all(data: dict[str, Any], file: str, where: Where, policies: dict[
             problems.append(Problem(f, f"policies.{name}.policies", line, "a policy cannot define policies"))
             continue
         try:
-            validate_data(deep_merge(data, overlay), file, where, prefix=f"policies.{name}.")
+            budgets[name] = validate_data(deep_merge(data, overlay), file, where, prefix=f"policies.{name}.").budget
         except ScenarioError as exc:
             problems.extend(_in_policy(name, exc))
+    problems.extend(_spend_matches(budgets, at))
     if problems:
         raise ScenarioError(problems)
     return scenario
+
+
+def _spend_matches(budgets: dict[str, Budget], at: Callable[[str], tuple[str, int | None]]) -> list[Problem]:
+    """``budget.match_spend_of`` names another policy that does not match in turn, and the matching
+    policy has an envelope to scale (docs/model.md, submodel 21)."""
+    if budgets[BASELINE].match_spend_of is not None:  # every policy inherits it: one problem, the baseline's
+        f, line = at("budget.match_spend_of")
+        return [Problem(f, "budget.match_spend_of", line, "the baseline is what other policies match: set "
+                        "match_spend_of in the overlay of the policy whose budget is to be scaled")]
+    problems = []
+    for name, budget in budgets.items():
+        target = budget.match_spend_of
+        if target is None:
+            continue
+        key = f"policies.{name}.budget.match_spend_of"
+        f, line = at(key)
+        if target not in budgets:
+            why = (f"unknown policy {excerpt(target)}" + (f" (did you mean '{close}'?)" if (close := closest(
+                target, list(budgets))) else "") + f"; this scenario has: {', '.join(budgets)}")
+        elif target == name:
+            why = "a policy cannot match its own spend: name the policy it is compared with, e.g. baseline"
+        elif budgets[target].match_spend_of is not None:
+            why = f"policy '{target}' matches another policy's spend itself: match a policy whose budget is as written"
+        elif budget.annual is None:
+            why = ("matching spend scales the budget envelope, and this policy has none: set budget.annual "
+                   "(in the scenario or this overlay)")
+        else:
+            continue
+        problems.append(Problem(f, key, line, why))
+    return problems
 
 
 def _name_at(at, name: object) -> tuple[str, str, int | None]:

@@ -209,6 +209,7 @@ class Budget(Frozen):
 
     annual: float | None = _f(None, "£/year", "annual budget for the contracts it lets; lots are let only while the contracts already signed and the lot fit within it; null: every lot is funded", ge=0, le=MAX_MONEY)
     year_factors: tuple[Annotated[float, Field(ge=0, le=10)], ...] = _f((), "× annual", "the budget of each year as a multiple of `annual` (the council's medium-term plan, e.g. [1, 1, 0.8] for a 20% cut from year 3); the last factor holds for later years; empty: 1 every year", max_length=60)
+    match_spend_of: str | None = _f(None, "policy", "an equal-spend comparison: run this policy with its envelope (annual, and so every year) multiplied by the factor at which its mean commissioner_spend over the replications equals the named policy's under the same seeds; found before the run (docs/model.md, submodel 21), shown in manifest.json and the report; only in a policy's overlay, with annual set; null: the envelope as written", max_length=64)
 
 
 class Behaviour(Frozen):

@@ -62,6 +62,12 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
     ("Lot-days (service gap)", "Days a commissioned service had no provider, added up over lots: two lots "
                                "without a provider for 10 days make 20 lot-days."),
     ('User-years (service users reached)', 'Service delivered to one user for a year: a contract promising 100 users a year that delivers for six months reaches 50 user-years. Not a count of distinct people.'),
+    ("People reached", "Individual service users over the period: each service's first year's users, then each "
+                       "year the share of its users who are new to it (an assumed turnover). A young person served "
+                       "for three years counts once here and three times in user-years."),
+    ("Equal spend", "A policy run with its budget scaled, before the run, until it spends on average what the "
+                    "policy it is compared with spends over the same replications: the comparison is then for the "
+                    "same money."),
     ('Payments made', 'Cash the council paid providers within the simulated period. A policy that pays later pays less within the period without costing less: see what is still owed.'),
     ('Still owed at the end', 'What the council owes providers when the period ends: invoices not yet paid, and service delivered but not yet invoiced (for example a quarter in arrears).'),
     ('Value of the service delivered', 'The contract value of the months of service providers delivered within the period, whether paid or still owed. Paid plus still owed is this value less any results payments not earned or forfeited.'),

@@ -11,9 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from dps_sim import metrics
 from dps_sim.cli import main
-from dps_sim.experiment import compare
-from dps_sim.experiment.equal_spend import XTOL, SpendMatchError, match_one
+from dps_sim.experiment import compare, equal_spend
+from dps_sim.experiment.equal_spend import RTOL, SpendMatchError, match_budgets, match_one
+from dps_sim.experiment.seeds import replication_seed
+from dps_sim.model import simulate
 from dps_sim.experiment.sweep import load_sweep
 from dps_sim.report.content import compose, equal_spend_notes
 from dps_sim.report.data import ResultsFolder
@@ -45,9 +48,11 @@ def test_the_matched_policy_spends_what_the_baseline_spends(matched):
     assert record["matches"] == "baseline" and record["spend_ratio"] == pytest.approx(equal.mean() / base.mean(), 1e-6)
     assert record["budget_annual"] == pytest.approx(1_500_000 * record["budget_factor"], abs=0.01)
     assert record["budget_factor"] < 1 and record["evaluations"] >= 2
-    # what ran is what the record says: the resolved scenario of the folder holds the scaled envelope
+    # what ran is what the record says: the folder's resolved scenario gives the scaled envelope
     text = (matched.out / "scenario.resolved.yaml").read_text()
+    assert text.startswith(f"# equal spend: policy former_model ran with budget.annual {record['budget_annual']:.2f}")
     assert "match_spend_of: baseline" in text
+    assert matched.manifest["equal_spend_replications"] == 3 * (1 + record["evaluations"])
 
 
 def test_the_match_is_the_same_with_two_workers(matched, tmp_path):
@@ -86,15 +91,15 @@ def _budgeted(annual: float = 100_000.0) -> Scenario:
 def test_spend_proportional_to_the_budget_gives_the_ratio_of_spends():
     # spend = 3 × annual (a five-year run of a budget that always binds, less what is left unspent)
     scaled, match = match_one(_budgeted(), "grants", "baseline", 240_000.0, FakeRunner(lambda a: 3 * a))
-    assert match.factor == pytest.approx(0.8, abs=2 * XTOL)
-    assert scaled.budget.annual == pytest.approx(80_000, rel=2 * XTOL) and match.spend == pytest.approx(240_000, rel=1e-3)
+    assert match.factor == pytest.approx(0.8, abs=2 * RTOL)
+    assert scaled.budget.annual == pytest.approx(80_000, rel=2 * RTOL) and match.spend == pytest.approx(240_000, rel=1e-3)
 
 
 def test_spend_that_stops_growing_with_the_budget_is_matched_where_it_still_binds():
     # the budget binds only up to £150k a year (no more lots to let): target £360k is reached at 1.2
     scaled, match = match_one(_budgeted(), "grants", "baseline", 360_000.0,
                               FakeRunner(lambda a: 3 * min(a, 150_000.0)))
-    assert match.factor == pytest.approx(1.2, abs=2 * XTOL)
+    assert match.factor == pytest.approx(1.2, abs=2 * RTOL)
 
 
 def test_a_spend_the_budget_cannot_reach_is_an_error_that_says_why():
@@ -133,9 +138,49 @@ def test_a_bad_match_names_file_key_and_line(tmp_path, capsys, body, key, line, 
 
 
 def test_the_engine_ignores_the_match_itself():
+    """Matching is a choice of comparison: the same envelope with and without the key runs the same."""
     sc = load_scenario(KENT_FORMER)
-    assert resolve_policy(sc, "former_model").budget.match_spend_of == "baseline"
-    assert resolve_policy(sc, "former_model_same_envelope").budget.match_spend_of is None
+    matching, plain = resolve_policy(sc, "former_model"), resolve_policy(sc, "former_model_same_envelope")
+    assert matching.budget.match_spend_of == "baseline" and plain.budget.match_spend_of is None
+    a, b = (metrics.kpis(simulate(s, replication_seed(3, 0))) for s in (matching, plain))  # a fresh seed each
+    assert a.keys() == b.keys() and all(a[k] == b[k] or (np.isnan(a[k]) and np.isnan(b[k])) for k in a)
+
+
+def test_a_resumed_comparison_takes_the_recorded_factor_without_searching():
+    class NoRuns:
+        def spend(self, scenario):
+            raise AssertionError("searched again")
+
+    sc = load_scenario(KENT_FORMER)
+    resolved = {p: resolve_policy(sc, p) for p in ("baseline", "former_model")}
+    record = {"matches": "baseline", "budget_factor": 0.9123456789012345, "budget_annual": 1368518.52,
+              "mean_spend": 1.0, "target_mean_spend": 1.0, "spend_ratio": 1.0, "evaluations": 5}
+    scaled, found = match_budgets(sc, resolved, NoRuns(), known={"former_model": record})
+    assert scaled["former_model"].budget.annual == 1_500_000 * 0.9123456789012345   # exactly: same numbers
+    assert found[0].factor == record["budget_factor"] and scaled["baseline"] is resolved["baseline"]
+
+
+def test_a_search_that_fails_is_bad_input_and_leaves_no_folder(tmp_path, capsys, monkeypatch):
+    def cannot(*args, **kwargs):
+        raise SpendMatchError("policy 'former_model' cannot be made to spend what 'baseline' spends")
+
+    monkeypatch.setattr(equal_spend, "match_one", cannot)
+    out = tmp_path / "new"
+    code = main(["compare", str(KENT_FORMER), "--reps", "2", "--workers", "1", "--out", str(out), "--quiet",
+                 "--no-report", "--policies", "former_model"])
+    err = capsys.readouterr().err
+    assert code == 2 and "at key 'policies.former_model.budget.match_spend_of'" in err and "line" in err, err
+    assert not out.exists()
+
+
+def test_compare_brings_the_policy_that_is_matched(tmp_path):
+    data = load_scenario(KENT_FORMER).model_dump(mode="python")
+    grants = data["policies"]["former_model_same_envelope"]
+    data["policies"] = {"grants": grants, "grants_at_dps_spend": {**grants, "budget": {"match_spend_of": "grants"}},
+                        "other": {"payment": {"terms": "monthly_arrears"}}}
+    res = compare(Scenario.model_validate(data), reps=2, seed=1, workers=1, policies=["grants_at_dps_spend"])
+    assert res.policies == ["baseline", "grants", "grants_at_dps_spend"]
+    assert res.manifest["equal_spend"]["grants_at_dps_spend"]["budget_factor"] == pytest.approx(1, abs=RTOL)
 
 
 def test_a_sweep_cannot_use_a_matching_policy(tmp_path):
@@ -145,3 +190,9 @@ def test_a_sweep_cannot_use_a_matching_policy(tmp_path):
     with pytest.raises(ScenarioError) as exc:
         load_sweep(tmp_path / "sweep.yaml")
     assert any(p.path == "policy" and "match_spend_of" in p.message for p in exc.value.problems)
+    (tmp_path / "futures.yaml").write_text(
+        f"scenario: {KENT_FORMER}\npolicies: [former_model_same_envelope, former_model]\nmethod: grid\n"
+        "replications: 1\nparameters:\n  behaviour.lot_interest: {levels: [0.2, 0.3]}\n")
+    with pytest.raises(ScenarioError) as exc:
+        load_sweep(tmp_path / "futures.yaml")
+    assert [p.path for p in exc.value.problems if "match_spend_of" in p.message] == ["policies.1"]

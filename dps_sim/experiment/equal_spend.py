@@ -29,14 +29,20 @@ from .tasks import Payload, Task
 Counter = Callable[[int], None]
 """Called with the number of matching replications run so far."""
 
-XTOL = 1e-4
-"""How closely the factor is found (a hundredth of a per cent of the envelope)."""
+RTOL = 1e-4
+"""How closely the factor is found, relative to it (a hundredth of a per cent of the envelope)."""
+FIRST_STEP = 0.05
+"""The smallest first step of the bracket search (5% of the envelope), however small the first gap."""
 MAX_BRACKET_STEPS = 8
 """Doublings of the first step before the search gives up: spend does not depend on the budget."""
 
 
 class SpendMatchError(ValueError):
     """No budget factor gives the target's spend (the budget does not bind, or binds too little)."""
+
+
+class MatchRunFailed(RuntimeError):
+    """A replication raised while matching spend: a failure of the model, not of the input."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,12 @@ class SpendMatch:
     target_spend: float
     evaluations: int
 
+    @classmethod
+    def from_record(cls, policy: str, r: dict) -> "SpendMatch":
+        """The match a manifest recorded (a resumed comparison)."""
+        return cls(policy, r["matches"], float(r["budget_factor"]), float(r["budget_annual"]), float(r["mean_spend"]),
+                   float(r["target_mean_spend"]), int(r["evaluations"]))
+
     def record(self) -> dict[str, float | int | str]:
         """The manifest's entry."""
         return {"matches": self.matches, "budget_factor": self.factor, "budget_annual": round(self.annual, 2),
@@ -61,25 +73,29 @@ class SpendMatch:
 
 @dataclass(frozen=True)
 class Runner:
-    """Runs replications 0..reps-1 of a scenario under the root seed and returns each one's spend."""
+    """Runs replications 0..reps-1 of a scenario under the root seed and returns each one's spend.
+
+    Always on this machine (in process, or a local pool of ``workers``), also when the comparison itself
+    runs on Dask: the search runs a few replications at a time, one after another, and a cluster started
+    for each would cost more than the runs. The numbers are the same on every backend."""
 
     reps: int
     seed: int
     workers: int = 1
-    scheduler: str | None = None
     count: Counter | None = None
 
     def spend(self, scenario: Scenario) -> np.ndarray:
         payload = Payload({"s": scenario}, self.seed, events="none", keep_tables=False)
         tasks = [Task("s", r, (r,)) for r in range(self.reps)]
         spend = np.full(self.reps, np.nan)
-        for chunk in execute(payload, tasks, self.workers, self.scheduler):
+        for chunk in execute(payload, tasks, self.workers):
             for res in chunk:
+                if res.error:
+                    raise MatchRunFailed(f"replication {res.task.replication} failed while matching spend (budget "
+                                         f"{scenario.budget.annual:,.2f} a year): {res.error.splitlines()[0]}")
                 spend[res.task.replication] = res.kpis["commissioner_spend"]
             if self.count:
                 self.count(len(chunk))
-        if np.isnan(spend).any():
-            raise SpendMatchError("a replication failed while matching spend; run the policy alone to see its error")
         return spend
 
 
@@ -88,18 +104,24 @@ def matching(resolved: dict[str, Scenario]) -> dict[str, str]:
     return {p: s.budget.match_spend_of for p, s in resolved.items() if s.budget.match_spend_of is not None}
 
 
-def match_budgets(sc: Scenario, resolved: dict[str, Scenario], runner: Runner) -> tuple[dict[str, Scenario],
-                                                                                     list[SpendMatch]]:
-    """The resolved policies with every matching policy's envelope scaled, and what was found."""
+def match_budgets(sc: Scenario, resolved: dict[str, Scenario], runner: Runner,
+                  known: dict[str, dict] | None = None) -> tuple[dict[str, Scenario], list[SpendMatch]]:
+    """The resolved policies with every matching policy's envelope scaled, and what was found. ``known``:
+    the records of a run being resumed (same fingerprint, so the same factors), taken without searching."""
     targets: dict[str, float] = {}
     found = []
     out = dict(resolved)
     for policy, target in matching(resolved).items():
+        if (policy in (known or {})) and (record := known[policy]).get("matches") == target:
+            match = SpendMatch.from_record(policy, record)   # the factor is stored exactly (JSON keeps a float)
+            out[policy] = _scaled(resolved[policy], resolved[policy].budget.annual * match.factor)
+            found.append(match)
+            continue
         try:
             if target not in targets:
                 targets[target] = float(runner.spend(_as_written(sc, target)).mean())
             scaled, match = match_one(resolved[policy], policy, target, targets[target], runner)
-        except SpendMatchError as exc:  # bad input: name the file, key and line (exit code 2)
+        except SpendMatchError as exc:  # bad input: name the file, key and line (exit code 2); MatchRunFailed is not
             key = f"policies.{policy}.budget.match_spend_of"
             file, line = key_location(sc, key)
             raise ScenarioError.single(file, str(exc), key, line) from None
@@ -130,30 +152,34 @@ def match_one(scenario: Scenario, policy: str, target: str, target_spend: float,
         return tried[factor]
 
     lo, hi = _bracket(gap, policy, target)
-    factor = lo if gap(lo) == 0 else hi if gap(hi) == 0 else float(brentq(gap, lo, hi, xtol=XTOL))
+    factor = lo if gap(lo) == 0 else hi if gap(hi) == 0 else float(brentq(gap, lo, hi, xtol=1e-9, rtol=RTOL))
     spend = (gap(factor) + 1.0) * target_spend
     return _scaled(scenario, annual * factor), SpendMatch(policy, target, factor, annual * factor, spend,
                                                           target_spend, len(tried))
 
 
 def _bracket(gap: Callable[[float], float], policy: str, target: str) -> tuple[float, float]:
-    """Factors either side of the match: from 1, steps against the gap, doubled until the sign changes."""
+    """Factors either side of the match: from 1, steps against the gap (at least FIRST_STEP), doubled until
+    the sign changes; factors stay above zero."""
     first = gap(1.0)
     if first == 0:
         return 1.0, 1.0
-    step = -first if abs(first) > XTOL else math.copysign(10 * XTOL, -first)
+    step = -math.copysign(max(abs(first), FIRST_STEP), first)
     other = 1.0
     for _ in range(MAX_BRACKET_STEPS):
-        other = max(1.0 + 1.5 * step, XTOL)
+        other = max(1.0 + step, RTOL)
         if gap(other) == 0 or math.copysign(1.0, gap(other)) != math.copysign(1.0, first):
             return min(1.0, other), max(1.0, other)
-        if other == XTOL:
+        if other == RTOL:
             break
         step *= 2
+    hint = ("its spend does not fall with its budget" if first > 0 else
+            "more budget does not buy more (it already lets every lot it can, or its lots fail): scale the other "
+            "policy to match this one instead")
     raise SpendMatchError(
         f"policy '{policy}' cannot be made to spend what '{target}' spends by scaling its budget: its mean spend is "
-        f"{100 * first:+.1f}% from the target's with the budget as written and {100 * gap(other):+.1f}% with the "
-        f"budget × {other:.3g}; its budget may not bind (set budget.annual lower) or compare without match_spend_of")
+        f"{100 * first:+.3f}% from the target's with the budget as written and {100 * gap(other):+.3f}% with the "
+        f"budget x {other:.4g}; {hint}; or compare without match_spend_of")
 
 
 def _scaled(scenario: Scenario, annual: float) -> Scenario:

@@ -207,6 +207,11 @@ def clean_temp(root: Path) -> None:
                     f.unlink()
 
 
+def remove_empty(folder: Path) -> None:
+    """Remove a folder the tool created, if nothing is left in it."""
+    _rmdir_if_empty(folder)
+
+
 def _rmdir_if_empty(folder: Path) -> None:
     try:
         folder.rmdir()

@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 
 from .. import metrics
-from ..scenario import BASELINE, Scenario, dump_resolved, load_scenario, policy_names, resolve_policy
+from ..scenario import BASELINE, Scenario, ScenarioError, dump_resolved, load_scenario, policy_names, resolve_policy
 from . import outdir, store
 from ..scenario.loading import overrides_of, source_file
 from .equal_spend import Runner, SpendMatch, match_budgets, matching
@@ -83,7 +83,9 @@ def compare(scenario: Scenario | str | Path, reps: int = 20, seed: int | None = 
     if policies is not None:
         for p in policies:
             resolve_policy(sc, p)  # an unknown name is bad input, naming the file
-        names = [n for n in names if n == BASELINE or n in policies]
+        # an equal-spend policy brings the policy it matches, so that the comparison shows both
+        wanted = set(policies) | {t for p in policies if (t := resolve_policy(sc, p).budget.match_spend_of)}
+        names = [n for n in names if n == BASELINE or n in wanted]
     return _execute(sc, path, names, reps, seed, workers, scheduler, events, out, force, resume, progress,
                     with_summary=True)
 
@@ -106,11 +108,10 @@ def _execute(sc: Scenario, path: str | None, policies: list[str], reps: int, see
     check_workers(workers, scheduler, f"dps_sim.{kind}")  # a script without the __main__ guard: say so first
     root_seed = resolve_seed(seed, sc.seed)
     resolved = {p: resolve_policy(sc, p) for p in policies}
-    resolved, matches, offset = _equal_spend(sc, resolved, reps, root_seed, workers, scheduler, progress)
-    if progress and offset:
-        progress = _after(progress, offset)
+    # the fingerprint is taken before any equal-spend search: the factors follow from it (same code, seeds)
     print_ = fingerprint(kind, resolved, reps, root_seed, events)
     tmp = None
+    previous: dict[str, Any] = {}
     if out is None:
         tmp = tempfile.TemporaryDirectory(prefix="dps_sim-")
         folder = Path(tmp.name)
@@ -119,6 +120,7 @@ def _execute(sc: Scenario, path: str | None, policies: list[str], reps: int, see
         folder = prepared.path
         if prepared.finished_before and all((folder / f).is_file() for f in _tables(with_summary)):
             return _finished(folder, prepared.previous, policies, with_summary)  # as a finished sweep: run nothing
+        previous = prepared.previous if prepared.resuming else {}
     try:
         manifest = store.start_manifest(folder, store.base_manifest(kind, root_seed, {
             "scenario_file": path, "scenario_sha256": store.file_sha256(path), "scenario_name": sc.name,
@@ -127,9 +129,12 @@ def _execute(sc: Scenario, path: str | None, policies: list[str], reps: int, see
             "events": events, "fingerprint": print_,
             "replication_seeds": [seed_record(root_seed, r) for r in range(reps)],
             "seed_note": "replication r of every policy uses SeedSequence(entropy=seed, spawn_key=(r,))",
-            **({"equal_spend": {m.policy: m.record() for m in matches}} if matches else {}),
         }))
-        store.atomic_write_text(folder / "scenario.resolved.yaml", _resolved_yaml(sc))
+        resolved, matches, offset = _matched(sc, resolved, folder, manifest, previous, reps, root_seed, workers,
+                                             progress, fresh=out is not None and not previous)
+        if progress and offset:
+            progress = _after(progress, offset)
+        store.atomic_write_text(folder / "scenario.resolved.yaml", _resolved_yaml(sc, matches))
         parts = store.Parts(folder)
         done = _committed(parts) if resume else set()
         tasks = [Task(p, r, (r,)) for p in policies for r in range(reps) if (p, r) not in done]
@@ -161,10 +166,12 @@ def _execute(sc: Scenario, path: str | None, policies: list[str], reps: int, see
             tmp.cleanup()
 
 
-def _equal_spend(sc: Scenario, resolved: dict[str, Scenario], reps: int, seed: int, workers: int,
-                 scheduler: str | None, progress: Progress | None) -> tuple[dict[str, Scenario], list[SpendMatch], int]:
-    """Scale the budget of each policy that sets ``budget.match_spend_of`` (equal_spend.py); progress counts
-    the matching replications (their number is returned) with the run's own still to come."""
+def _matched(sc: Scenario, resolved: dict[str, Scenario], folder: Path, manifest: dict[str, Any],
+             previous: dict[str, Any], reps: int, seed: int, workers: int, progress: Progress | None,
+             fresh: bool) -> tuple[dict[str, Scenario], list[SpendMatch], int]:
+    """The resolved policies with each equal-spend policy's budget scaled (equal_spend.py), recorded in the
+    running manifest; a resumed comparison takes the factors its manifest already holds. A search that fails
+    on bad input leaves no folder behind if this command created it (``fresh``)."""
     if not matching(resolved):
         return resolved, [], 0
     main = reps * len(resolved)
@@ -175,7 +182,17 @@ def _equal_spend(sc: Scenario, resolved: dict[str, Scenario], reps: int, seed: i
         if progress:
             progress(done[0], done[0] + main)
 
-    scaled, matches = match_budgets(sc, resolved, Runner(reps, seed, workers, scheduler, count))
+    try:
+        scaled, matches = match_budgets(sc, resolved, Runner(reps, seed, workers, count=count),
+                                        known=previous.get("equal_spend") or {})
+    except ScenarioError:
+        if fresh:
+            outdir.remove_owned(folder, ["manifest.json"])
+            outdir.remove_empty(folder)
+        raise
+    found = {"equal_spend": {m.policy: m.record() for m in matches}, "equal_spend_replications": done[0]}
+    manifest.update(found)
+    store.update_manifest(folder, **found)  # kept if the run is interrupted: a resume takes the factors
     return scaled, matches, done[0]
 
 
@@ -199,9 +216,12 @@ def _finished(folder: Path, manifest: dict[str, Any], policies: list[str], with_
                    policies)
 
 
-def _resolved_yaml(sc: Scenario) -> str:
-    """The scenario with every default filled in; its ``policies`` overlays say how each policy differs."""
-    return dump_resolved(sc)
+def _resolved_yaml(sc: Scenario, matches: list[SpendMatch]) -> str:
+    """The scenario with every default filled in; its ``policies`` overlays say how each policy differs,
+    and a header gives the envelope each equal-spend policy ran with."""
+    head = "".join(f"# equal spend: policy {m.policy} ran with budget.annual {m.annual:.2f} (x {m.factor:.6f}), "
+                   f"spending what {m.matches} spends\n" for m in matches)
+    return head + dump_resolved(sc)
 
 
 KPI_COLUMNS: tuple[str, ...] = tuple(metrics.KPI_NAMES) + tuple(metrics.EXTRA_KPIS)

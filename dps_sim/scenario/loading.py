@@ -275,15 +275,17 @@ def _validate_all(data: dict[str, Any], file: str, where: Where, policies: dict[
             budgets[name] = validate_data(deep_merge(data, overlay), file, where, prefix=f"policies.{name}.").budget
         except ScenarioError as exc:
             problems.extend(_in_policy(name, exc))
-    problems.extend(_spend_matches(budgets, at))
+    problems.extend(_spend_matches(budgets, list(policies), at))
     if problems:
         raise ScenarioError(problems)
     return scenario
 
 
-def _spend_matches(budgets: dict[str, Budget], at: Callable[[str], tuple[str, int | None]]) -> list[Problem]:
+def _spend_matches(budgets: dict[str, Budget], names: list[str],
+                   at: Callable[[str], tuple[str, int | None]]) -> list[Problem]:
     """``budget.match_spend_of`` names another policy that does not match in turn, and the matching
-    policy has an envelope to scale (docs/model.md, submodel 21)."""
+    policy has an envelope to scale (docs/model.md, submodel 21). ``budgets``: those of the policies that
+    validated (a policy with errors of its own is reported for them, not again here)."""
     if budgets[BASELINE].match_spend_of is not None:  # every policy inherits it: one problem, the baseline's
         f, line = at("budget.match_spend_of")
         return [Problem(f, "budget.match_spend_of", line, "the baseline is what other policies match: set "
@@ -295,11 +297,13 @@ def _spend_matches(budgets: dict[str, Budget], at: Callable[[str], tuple[str, in
             continue
         key = f"policies.{name}.budget.match_spend_of"
         f, line = at(key)
-        if target not in budgets:
+        if target not in names:
             why = (f"unknown policy {excerpt(target)}" + (f" (did you mean '{close}'?)" if (close := closest(
-                target, list(budgets))) else "") + f"; this scenario has: {', '.join(budgets)}")
+                target, names)) else "") + f"; this scenario has: {', '.join(names)}")
         elif target == name:
             why = "a policy cannot match its own spend: name the policy it is compared with, e.g. baseline"
+        elif target not in budgets:
+            continue
         elif budgets[target].match_spend_of is not None:
             why = f"policy '{target}' matches another policy's spend itself: match a policy whose budget is as written"
         elif budget.annual is None:

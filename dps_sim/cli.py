@@ -224,6 +224,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     print(f"{args.file}: valid scenario '{sc.name}' with policies: {', '.join(names)}\n"
           f"  one replication: {size.describe().replace(' per replication', '')} (largest policy)\n"
           f"  runs: `run` 10 (--reps), `compare` {20 * len(names)} ({len(names)} policies x 20 replications)")
+    matching = [n for n in names[1:] if _policy(sc, n).budget.match_spend_of]
+    if matching:
+        print(f"  equal spend: before the runs, the budget of {', '.join(matching)} is searched for (its "
+              "replications run about 5-10 more times, the policy it matches once more)")
     return EXIT_OK
 
 

@@ -137,6 +137,13 @@ def test_a_bad_match_names_file_key_and_line(tmp_path, capsys, body, key, line, 
     assert f"at key '{key}'" in capsys.readouterr().err
 
 
+def test_validate_says_a_search_comes_first(capsys):
+    assert main(["validate", str(KENT_FORMER)]) == 0
+    out = capsys.readouterr().out
+    assert "equal spend: before the runs, the budget of former_model is searched for" in out
+    assert "former_model_same_envelope is searched" not in out
+
+
 def test_the_engine_ignores_the_match_itself():
     """Matching is a choice of comparison: the same envelope with and without the key runs the same."""
     sc = load_scenario(KENT_FORMER)

@@ -91,6 +91,8 @@ def _resumable(args: argparse.Namespace, out: Path) -> Iterator[None]:
         raise Interrupted(f"a worker process stopped unexpectedly (killed, or out of memory); the finished "
                           f"replications are kept in {out}. To go on, run:\n  {resume_command(args, out)}") from None
     except KeyboardInterrupt:
+        if not (out / "manifest.json").is_file():  # e.g. during an equal-spend search, before the folder
+            raise Interrupted(f"interrupted before anything was written to {out}; run the command again") from None
         raise Interrupted(f"interrupted; the finished replications are kept in {out}. To go on, run:\n  "
                           f"{resume_command(args, out)}") from None
 

@@ -203,3 +203,44 @@ def test_a_sweep_cannot_use_a_matching_policy(tmp_path):
     with pytest.raises(ScenarioError) as exc:
         load_sweep(tmp_path / "futures.yaml")
     assert [p.path for p in exc.value.problems if "match_spend_of" in p.message] == ["policies.1"]
+
+
+def test_a_runs_fingerprint_covers_the_policy_it_matches():
+    """`run --policy former_model` does not run the baseline, but the factor depends on it: a baseline
+    changed where the policy's overlay hides the change must give another fingerprint (resume refuses)."""
+    from dps_sim.experiment.equal_spend import spend_match_inputs
+    from dps_sim.experiment.runs import fingerprint
+
+    one = load_scenario(KENT_FORMER)
+    two = load_scenario(KENT_FORMER, {"contracts.length_months": 24})   # former_model sets 12 itself
+    r1, r2 = ({"former_model": resolve_policy(s, "former_model")} for s in (one, two))
+    assert r1["former_model"] == r2["former_model"]
+    prints = [fingerprint("run", r, 3, 1, "awards", spend_match_inputs(s, r)) for s, r in ((one, r1), (two, r2))]
+    assert prints[0] != prints[1]
+    plain = {"former_model_same_envelope": resolve_policy(one, "former_model_same_envelope")}
+    assert spend_match_inputs(one, plain) == {}   # nothing more without a match
+
+
+def test_bad_input_in_the_search_leaves_earlier_results_under_force(tmp_path, capsys, monkeypatch):
+    out = tmp_path / "cmp"
+    assert main(["compare", str(KENT_FORMER), "--reps", "1", "--workers", "1", "--out", str(out), "--quiet",
+                 "--no-report", "--policies", "former_model_same_envelope"]) == 0
+    before = (out / "runs.csv").read_bytes()
+
+    def cannot(*args, **kwargs):
+        raise SpendMatchError("policy 'former_model' cannot be made to spend what 'baseline' spends")
+
+    monkeypatch.setattr(equal_spend, "match_one", cannot)
+    code = main(["compare", str(KENT_FORMER), "--reps", "1", "--workers", "1", "--out", str(out), "--quiet",
+                 "--no-report", "--force"])
+    assert code == 2 and "policies.former_model.budget.match_spend_of" in capsys.readouterr().err
+    assert (out / "runs.csv").read_bytes() == before   # the search came before anything was replaced
+
+    def stop(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(equal_spend, "match_one", stop)
+    new = tmp_path / "new"
+    assert main(["compare", str(KENT_FORMER), "--reps", "1", "--workers", "1", "--out", str(new), "--quiet",
+                 "--no-report"]) == 1
+    assert "interrupted before anything was written" in capsys.readouterr().err and not new.exists()

@@ -56,6 +56,10 @@ def test_the_streams_are_those_spawn_gives_and_the_root_is_left_as_it_was():
         np.testing.assert_array_equal(ours[name].random(5), rng.random(5))
     again = spawn_streams(root)
     np.testing.assert_array_equal(spawn_streams(root)["lots"].random(5), again["lots"].random(5))
+    root.spawn(2)  # spawned from elsewhere: the replication's streams stay the same
+    np.testing.assert_array_equal(spawn_streams(root)["lots"].random(5), spawn_streams(again_root := np.random.SeedSequence(
+        entropy=42, spawn_key=(3,)))["lots"].random(5))
+    assert again_root.n_children_spawned == 0
 
 
 def test_a_replication_run_twice_with_one_seed_object_gives_the_same_numbers():

@@ -14,11 +14,14 @@ recorded beside it (docs/model.md, submodel 21).
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
+import scipy
 from scipy.optimize import brentq
 
 from ..scenario import BASELINE, Scenario, ScenarioError, resolve_policy, with_overrides
@@ -99,6 +102,17 @@ class Runner:
         return spend
 
 
+def spend_match_inputs(sc: Scenario, resolved: dict[str, Scenario]) -> dict[str, object]:
+    """What decides the factors besides the policies run: each matched policy as written, this module's code
+    and SciPy's version (for a run's fingerprint; empty when no policy matches)."""
+    targets = sorted(set(matching(resolved).values()))
+    if not targets:
+        return {}
+    known = {BASELINE, *sc.policies}  # an unknown one is reported by the search, naming its key
+    return {"matched": {t: resolve_policy(sc, t).model_dump(mode="json") if t in known else None for t in targets},
+            "search_code": hashlib.sha256(Path(__file__).read_bytes()).hexdigest(), "scipy": scipy.__version__}
+
+
 def matching(resolved: dict[str, Scenario]) -> dict[str, str]:
     """Policy → the policy whose spend it matches, for the policies that match one."""
     return {p: s.budget.match_spend_of for p, s in resolved.items() if s.budget.match_spend_of is not None}
@@ -112,8 +126,7 @@ def match_budgets(sc: Scenario, resolved: dict[str, Scenario], runner: Runner,
     found = []
     out = dict(resolved)
     for policy, target in matching(resolved).items():
-        if (policy in (known or {})) and (record := known[policy]).get("matches") == target:
-            match = SpendMatch.from_record(policy, record)   # the factor is stored exactly (JSON keeps a float)
+        if (match := _recorded(policy, target, known or {})) is not None:  # the factor is stored exactly
             out[policy] = _scaled(resolved[policy], resolved[policy].budget.annual * match.factor)
             found.append(match)
             continue
@@ -128,6 +141,17 @@ def match_budgets(sc: Scenario, resolved: dict[str, Scenario], runner: Runner,
         out[policy] = scaled
         found.append(match)
     return out, found
+
+
+def _recorded(policy: str, target: str, known: dict[str, dict]) -> SpendMatch | None:
+    """The match a resumed run's manifest holds for ``policy``, or None (absent, or not readable: search)."""
+    record = known.get(policy)
+    if not isinstance(record, dict) or record.get("matches") != target:
+        return None
+    try:
+        return SpendMatch.from_record(policy, record)
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _as_written(sc: Scenario, target: str) -> Scenario:

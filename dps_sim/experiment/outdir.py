@@ -140,16 +140,18 @@ def _refuse_foreign(folder: Path, foreign: list[str]) -> None:
 
 
 def prepare(out: str | Path, command: str, fingerprint: str, force: bool = False, resume: bool = False,
-            same: Any = None) -> Prepared:
+            same: Any = None, dry: bool = False) -> Prepared:
     """Check and create the output folder of ``command`` (see the module docstring for the rules).
 
     ``same(previous_manifest) -> bool`` may replace the fingerprint comparison on resume (a sweep
-    re-analysing other KPIs is the same sweep).
+    re-analysing other KPIs is the same sweep). ``dry``: every check, but nothing created or removed
+    (for work that must come before the folder, such as an equal-spend search).
     """
     out = Path(out)
     _check_parents(out)
     if _is_empty(out):
-        out.mkdir(parents=True, exist_ok=True)
+        if not dry:
+            out.mkdir(parents=True, exist_ok=True)
         return Prepared(out)
     manifest = read_manifest(out)
     mine = owned(manifest, out)
@@ -170,7 +172,8 @@ def prepare(out: str | Path, command: str, fingerprint: str, force: bool = False
         raise OutputExistsError(
             f"output folder {out} already holds results; choose another --out, or pass --force to replace them")
     _refuse_foreign(out, _foreign(out, command, mine))
-    remove_owned(out, mine)
+    if not dry:
+        remove_owned(out, mine)
     return Prepared(out, previous=manifest or {})
 
 
@@ -205,11 +208,6 @@ def clean_temp(root: Path) -> None:
             for f in folder.iterdir():
                 if f.is_file() and TEMP_NAME.fullmatch(f.name):
                     f.unlink()
-
-
-def remove_empty(folder: Path) -> None:
-    """Remove a folder the tool created, if nothing is left in it."""
-    _rmdir_if_empty(folder)
 
 
 def _rmdir_if_empty(folder: Path) -> None:

@@ -19,10 +19,10 @@ import pandas as pd
 import pyarrow as pa
 
 from .. import metrics
-from ..scenario import BASELINE, Scenario, ScenarioError, dump_resolved, load_scenario, policy_names, resolve_policy
+from ..scenario import BASELINE, Scenario, dump_resolved, load_scenario, policy_names, resolve_policy
 from . import outdir, store
 from ..scenario.loading import overrides_of, source_file
-from .equal_spend import Runner, SpendMatch, match_budgets, matching
+from .equal_spend import Runner, SpendMatch, match_budgets, matching, spend_match_inputs
 from .executors import backend_label, default_workers, execute
 from .mainguard import check_workers
 from .seeds import resolve_seed, seed_record
@@ -90,10 +90,13 @@ def compare(scenario: Scenario | str | Path, reps: int = 20, seed: int | None = 
                     with_summary=True)
 
 
-def fingerprint(command: str, resolved: dict[str, Scenario], reps: int, seed: int, events: str) -> str:
-    """Hash of what decides a run's or comparison's tables: resume refuses a folder with another."""
+def fingerprint(command: str, resolved: dict[str, Scenario], reps: int, seed: int, events: str,
+                extra: dict[str, Any] | None = None) -> str:
+    """Hash of what decides a run's or comparison's tables: resume refuses a folder with another.
+    ``extra``: what else decides them (an equal-spend search's inputs)."""
     data = {"command": command, "policies": {p: s.model_dump(mode="json") for p, s in resolved.items()},
-            "order": list(resolved), "reps": reps, "seed": seed, "events": events, "code": LOADED_CODE}
+            "order": list(resolved), "reps": reps, "seed": seed, "events": events, "code": LOADED_CODE,
+            **({"extra": extra} if extra else {})}
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -108,19 +111,28 @@ def _execute(sc: Scenario, path: str | None, policies: list[str], reps: int, see
     check_workers(workers, scheduler, f"dps_sim.{kind}")  # a script without the __main__ guard: say so first
     root_seed = resolve_seed(seed, sc.seed)
     resolved = {p: resolve_policy(sc, p) for p in policies}
-    # the fingerprint is taken before any equal-spend search: the factors follow from it (same code, seeds)
-    print_ = fingerprint(kind, resolved, reps, root_seed, events)
+    # taken before any equal-spend search, on what decides the factors (the policies matched, the search's code)
+    print_ = fingerprint(kind, resolved, reps, root_seed, events, spend_match_inputs(sc, resolved))
     tmp = None
-    previous: dict[str, Any] = {}
+    matched = None
     if out is None:
         tmp = tempfile.TemporaryDirectory(prefix="dps_sim-")
         folder = Path(tmp.name)
     else:
+        if not resume:  # search before the folder is made or emptied: bad input then leaves it as it was
+            outdir.prepare(out, kind, print_, force=force, dry=True)
+            matched = _matched(sc, resolved, {}, reps, root_seed, workers, progress)
         prepared = outdir.prepare(out, kind, print_, force=force, resume=resume)
         folder = prepared.path
         if prepared.finished_before and all((folder / f).is_file() for f in _tables(with_summary)):
             return _finished(folder, prepared.previous, policies, with_summary)  # as a finished sweep: run nothing
-        previous = prepared.previous if prepared.resuming else {}
+        if matched is None:  # resuming: take the factors the manifest holds
+            matched = _matched(sc, resolved, prepared.previous, reps, root_seed, workers, progress)
+    if matched is None:
+        matched = _matched(sc, resolved, {}, reps, root_seed, workers, progress)
+    resolved, matches, offset, found = matched
+    if progress and offset:
+        progress = _after(progress, offset)
     try:
         manifest = store.start_manifest(folder, store.base_manifest(kind, root_seed, {
             "scenario_file": path, "scenario_sha256": store.file_sha256(path), "scenario_name": sc.name,
@@ -129,11 +141,8 @@ def _execute(sc: Scenario, path: str | None, policies: list[str], reps: int, see
             "events": events, "fingerprint": print_,
             "replication_seeds": [seed_record(root_seed, r) for r in range(reps)],
             "seed_note": "replication r of every policy uses SeedSequence(entropy=seed, spawn_key=(r,))",
+            **found,
         }))
-        resolved, matches, offset = _matched(sc, resolved, folder, manifest, previous, reps, root_seed, workers,
-                                             progress, fresh=out is not None and not previous)
-        if progress and offset:
-            progress = _after(progress, offset)
         store.atomic_write_text(folder / "scenario.resolved.yaml", _resolved_yaml(sc, matches))
         parts = store.Parts(folder)
         done = _committed(parts) if resume else set()
@@ -166,14 +175,13 @@ def _execute(sc: Scenario, path: str | None, policies: list[str], reps: int, see
             tmp.cleanup()
 
 
-def _matched(sc: Scenario, resolved: dict[str, Scenario], folder: Path, manifest: dict[str, Any],
-             previous: dict[str, Any], reps: int, seed: int, workers: int, progress: Progress | None,
-             fresh: bool) -> tuple[dict[str, Scenario], list[SpendMatch], int]:
-    """The resolved policies with each equal-spend policy's budget scaled (equal_spend.py), recorded in the
-    running manifest; a resumed comparison takes the factors its manifest already holds. A search that fails
-    on bad input leaves no folder behind if this command created it (``fresh``)."""
+def _matched(sc: Scenario, resolved: dict[str, Scenario], previous: dict[str, Any], reps: int, seed: int,
+             workers: int, progress: Progress | None) -> tuple[dict[str, Scenario], list[SpendMatch], int, dict]:
+    """The resolved policies with each equal-spend policy's budget scaled (equal_spend.py), the matches, the
+    replications the search ran and the manifest's record of it; a resumed comparison takes the factors its
+    manifest (``previous``) holds, and its record."""
     if not matching(resolved):
-        return resolved, [], 0
+        return resolved, [], 0, {}
     main = reps * len(resolved)
     done = [0]
 
@@ -182,18 +190,11 @@ def _matched(sc: Scenario, resolved: dict[str, Scenario], folder: Path, manifest
         if progress:
             progress(done[0], done[0] + main)
 
-    try:
-        scaled, matches = match_budgets(sc, resolved, Runner(reps, seed, workers, count=count),
-                                        known=previous.get("equal_spend") or {})
-    except ScenarioError:
-        if fresh:
-            outdir.remove_owned(folder, ["manifest.json"])
-            outdir.remove_empty(folder)
-        raise
-    found = {"equal_spend": {m.policy: m.record() for m in matches}, "equal_spend_replications": done[0]}
-    manifest.update(found)
-    store.update_manifest(folder, **found)  # kept if the run is interrupted: a resume takes the factors
-    return scaled, matches, done[0]
+    scaled, matches = match_budgets(sc, resolved, Runner(reps, seed, workers, count=count),
+                                    known=previous.get("equal_spend") or {})
+    searched = done[0] + (int(previous.get("equal_spend_replications") or 0) if previous else 0)
+    return scaled, matches, done[0], {"equal_spend": {m.policy: m.record() for m in matches},
+                                      "equal_spend_replications": searched}
 
 
 def _after(progress: Progress, offset: int) -> Progress:

@@ -28,11 +28,10 @@ STREAMS: tuple[str, ...] = (
 def spawn_streams(root: np.random.SeedSequence) -> dict[str, np.random.Generator]:
     """One Generator per named stream, children of ``root`` in the fixed order above.
 
-    The children are those ``root.spawn`` would give, built without spawning: ``spawn`` counts the
-    children it made on ``root`` itself, so a second replication run with the same SeedSequence
-    object would otherwise get other streams (same seed, other numbers)."""
-    first = root.n_children_spawned
-    children = [np.random.SeedSequence(entropy=root.entropy, spawn_key=(*root.spawn_key, first + i),
+    The children are those ``root.spawn`` gives a fresh SeedSequence, built without spawning: ``spawn``
+    counts the children it made on ``root`` itself, so a replication run again with the same SeedSequence
+    object (or one spawned from elsewhere) would otherwise get other streams (same seed, other numbers)."""
+    children = [np.random.SeedSequence(entropy=root.entropy, spawn_key=(*root.spawn_key, i),
                                        pool_size=root.pool_size) for i in range(len(STREAMS))]
     return {name: np.random.default_rng(child) for name, child in zip(STREAMS, children)}
 

@@ -114,8 +114,8 @@ def _execute(sc: Scenario, path: str | None, policies: list[str], reps: int, see
     # taken before any equal-spend search, on what decides the factors (the policies matched, the search's code)
     print_ = fingerprint(kind, resolved, reps, root_seed, events, spend_match_inputs(sc, resolved))
     tmp = None
-    matched = None
     if out is None:
+        matched = _matched(sc, resolved, {}, reps, root_seed, workers, progress)
         tmp = tempfile.TemporaryDirectory(prefix="dps_sim-")
         folder = Path(tmp.name)
     else:
@@ -126,10 +126,8 @@ def _execute(sc: Scenario, path: str | None, policies: list[str], reps: int, see
         folder = prepared.path
         if prepared.finished_before and all((folder / f).is_file() for f in _tables(with_summary)):
             return _finished(folder, prepared.previous, policies, with_summary)  # as a finished sweep: run nothing
-        if matched is None:  # resuming: take the factors the manifest holds
+        if resume:  # take the factors the manifest holds
             matched = _matched(sc, resolved, prepared.previous, reps, root_seed, workers, progress)
-    if matched is None:
-        matched = _matched(sc, resolved, {}, reps, root_seed, workers, progress)
     resolved, matches, offset, found = matched
     if progress and offset:
         progress = _after(progress, offset)

@@ -92,7 +92,8 @@ def test_spend_proportional_to_the_budget_gives_the_ratio_of_spends():
     # spend = 3 × annual (a five-year run of a budget that always binds, less what is left unspent)
     scaled, match = match_one(_budgeted(), "grants", "baseline", 240_000.0, FakeRunner(lambda a: 3 * a))
     assert match.factor == pytest.approx(0.8, abs=2 * RTOL)
-    assert scaled.budget.annual == pytest.approx(80_000, rel=2 * RTOL) and match.spend == pytest.approx(240_000, rel=1e-3)
+    assert scaled.budget.annual == pytest.approx(80_000, rel=2 * RTOL)
+    assert match.spend == pytest.approx(240_000, rel=1e-3)
 
 
 def test_spend_that_stops_growing_with_the_budget_is_matched_where_it_still_binds():
@@ -123,7 +124,8 @@ def _write(tmp_path: Path, text: str) -> Path:
     ("budget: {annual: 100000}\npolicies:\n  grants:\n    budget: {match_spend_of: grants}\n",
      "policies.grants.budget.match_spend_of", 5, "cannot match its own spend"),
     ("budget: {annual: 100000}\npolicies:\n  a:\n    budget: {match_spend_of: baseline}\n"
-     "  b:\n    budget: {match_spend_of: a}\n", "policies.b.budget.match_spend_of", 7, "matches another policy's spend"),
+     "  b:\n    budget: {match_spend_of: a}\n", "policies.b.budget.match_spend_of", 7,
+     "matches another policy's spend"),
     ("policies:\n  grants:\n    budget: {match_spend_of: baseline}\n",
      "policies.grants.budget.match_spend_of", 4, "set budget.annual"),
 ])

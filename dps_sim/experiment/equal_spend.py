@@ -108,8 +108,7 @@ def spend_match_inputs(sc: Scenario, resolved: dict[str, Scenario]) -> dict[str,
     targets = sorted(set(matching(resolved).values()))
     if not targets:
         return {}
-    known = {BASELINE, *sc.policies}  # an unknown one is reported by the search, naming its key
-    return {"matched": {t: resolve_policy(sc, t).model_dump(mode="json") if t in known else None for t in targets},
+    return {"matched": {t: w.model_dump(mode="json") if (w := _written_or_none(sc, t)) else None for t in targets},
             "search_code": hashlib.sha256(Path(__file__).read_bytes()).hexdigest(), "scipy": scipy.__version__}
 
 
@@ -154,10 +153,15 @@ def _recorded(policy: str, target: str, known: dict[str, dict]) -> SpendMatch | 
         return None
 
 
+def _written_or_none(sc: Scenario, name: str) -> Scenario | None:
+    """A policy of ``sc`` as written, or None if it has no such policy (the search reports it, naming its key)."""
+    return resolve_policy(sc, name) if name == BASELINE or name in sc.policies else None
+
+
 def _as_written(sc: Scenario, target: str) -> Scenario:
-    if target != BASELINE and target not in sc.policies:
+    if (written := _written_or_none(sc, target)) is None:
         raise SpendMatchError(f"budget.match_spend_of names unknown policy '{target}'")
-    return resolve_policy(sc, target)
+    return written
 
 
 def match_one(scenario: Scenario, policy: str, target: str, target_spend: float,

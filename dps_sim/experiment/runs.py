@@ -81,10 +81,11 @@ def compare(scenario: Scenario | str | Path, reps: int = 20, seed: int | None = 
     workers = default_workers() if workers is None else workers
     names = policy_names(sc)
     if policies is not None:
+        wanted = set(policies)
         for p in policies:
-            resolve_policy(sc, p)  # an unknown name is bad input, naming the file
-        # an equal-spend policy brings the policy it matches, so that the comparison shows both
-        wanted = set(policies) | {t for p in policies if (t := resolve_policy(sc, p).budget.match_spend_of)}
+            target = resolve_policy(sc, p).budget.match_spend_of  # an unknown name is bad input, naming the file
+            if target:  # an equal-spend policy brings the policy it matches, so that the comparison shows both
+                wanted.add(target)
         names = [n for n in names if n == BASELINE or n in wanted]
     return _execute(sc, path, names, reps, seed, workers, scheduler, events, out, force, resume, progress,
                     with_summary=True)

@@ -130,12 +130,13 @@ def _policies(add: Callable[[str, str], None], raw: SweepFile, data: dict[str, A
         add("policies", "a policies sweep needs at least one policy besides the baseline")
     base = scenario.model_dump(mode="json")
     for name in chosen[1:]:
-        if resolve_policy(scenario, name).budget.match_spend_of is not None:
+        resolved = resolve_policy(scenario, name)
+        if resolved.budget.match_spend_of is not None:
             add(f"policies.{listed.index(name)}" if name in listed else "policies",
                 f"policy {name!r} matches another policy's spend (budget.match_spend_of), which needs a search at "
                 "every point: leave it out of the sweep, or compare it with dps-sim compare")
             continue
-        overlay = resolve_policy(scenario, name).model_dump(mode="json")
+        overlay = resolved.model_dump(mode="json")
         for dotted in swept:
             if lookup(base, dotted) != lookup(overlay, dotted):
                 add(f"parameters.{dotted}", f"policy {name!r} sets '{dotted}': sweeping it would undo the policy; "

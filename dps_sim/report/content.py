@@ -14,7 +14,8 @@ from .glossary import GLOSSARY, better, verdict
 from .caveats import PERIOD_NOTE, limitations, scenario_caveats
 from .money import MONEY_KPIS, money_sentence, money_summary
 from .text import (HEADLINE_KPIS, fmt_interval, fmt_value, kpi_scale, kpi_title, kpi_unit,
-                   interval_decimals, mean_clause, money as fmt_money, overlay_changes, period, policy_sentence, spans_zero)
+                   interval_decimals, mean_clause, overlay_changes, period, policy_sentence, spans_zero)
+from .text import money as fmt_money
 
 __all__ = ["RenderedChart", "ReportContent", "Table", "compose", "number", "provenance", "scenario_facts",
            "scenario_paragraphs"]
@@ -180,8 +181,8 @@ def equal_spend_notes(data: ResultsFolder) -> list[str]:
     out = []
     for p, m in (data.manifest.get("equal_spend") or {}).items():
         out.append(f"Equal spend: '{humanise(p)}' ran with its budget envelope multiplied by "
-                   f"{m['budget_factor']:.4f} (to {fmt_money(m['budget_annual'])} a year), the factor at which, over these "
-                   f"replications and with the same seeds, it spends on average what '{humanise(m['matches'])}' spends "
-                   f"({fmt_money(m['mean_spend'])} against {fmt_money(m['target_mean_spend'])}); compare their other results "
-                   "for the same money.")
+                   f"{m['budget_factor']:.4f} (to {fmt_money(m['budget_annual'])} a year), the factor at which, over "
+                   f"these replications and with the same seeds, it spends on average what '{humanise(m['matches'])}' "
+                   f"spends ({fmt_money(m['mean_spend'])} against {fmt_money(m['target_mean_spend'])}); compare their "
+                   "other results for the same money.")
     return out

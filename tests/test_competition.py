@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 from dps_sim import metrics
-from dps_sim.model import award, contracts, rounds, simulate, tendering
+from dps_sim.model import award, bids, contracts, rounds, simulate, tendering
 from dps_sim.model.market import Market
 from dps_sim.model.stores import LIVE
 from dps_sim.scenario import Scenario, load_scenario, resolve_policy, with_overrides
@@ -185,14 +185,14 @@ def test_lot_appeal_is_keyed_by_lot_and_keeps_the_average_interest():
     lots = tendering.call_off(mk, needs, 1, 30.0)
     at = np.repeat(np.arange(len(lots)), 400)
     org = np.tile(np.arange(400), len(lots))
-    fit = tendering.lot_fit(lots, at, org, 1.0).reshape(len(lots), 400)
+    fit = bids.lot_fit(lots, at, org, 1.0).reshape(len(lots), 400)
     assert abs(fit.mean()) < 0.05 and abs(fit.std() - 1.0) < 0.03
     share = (fit < -0.5).mean(axis=1)                               # interest share of each lot
     p = (fit < -0.5).mean()
     assert share.var() > 10 * p * (1 - p) / 400                     # far more spread than independent draws
-    np.testing.assert_array_equal(tendering.lot_appeal(lots), tendering.lot_appeal(lots))
-    np.testing.assert_array_equal(tendering.lot_fit(lots, at, org, 0.0).reshape(len(lots), 400)[:, 0],
-                                  tendering.lot_fit(lots, at[::400], org[::400], 0.0))
+    np.testing.assert_array_equal(bids.lot_appeal(lots), bids.lot_appeal(lots))
+    np.testing.assert_array_equal(bids.lot_fit(lots, at, org, 0.0).reshape(len(lots), 400)[:, 0],
+                                  bids.lot_fit(lots, at[::400], org[::400], 0.0))
 
 
 def test_lot_appeal_spreads_bids_between_lots_at_the_same_average():

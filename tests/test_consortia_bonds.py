@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dps_sim.model import consortia, procurement as proc, rounds, simulate, tendering
+from dps_sim.model import bids, consortia, procurement as proc, rounds, simulate, tendering
 from dps_sim.model.bids import assessed_quality
 from dps_sim.model.market import Market
 from dps_sim.scenario import Scenario
@@ -72,6 +72,37 @@ def test_core_members_then_associates():
 
 def test_the_lead_is_the_one_with_most_spare_capacity():
     assert consortia.lead_for(np.array([4, 7, 9]), np.array([1e5, 3e5, 3e5]), np.array([0.9, 0.2, 0.4])) == 9
+
+
+def _consortium_market(interest: float) -> tuple[Market, rounds.Lots]:
+    """Twelve medium organisations, none able to take the £250k lot alone (spare capacity under half of it), so
+    only a consortium can bid; the lot is called off (its keyed draws fixed) but not yet bid for."""
+    mk = _market(providers=12, **{"support.consortia": True, "support.consortium_members": 5,
+                                  "support.consortium_core_members": 5, "behaviour.lot_interest": interest})
+    mk.P.band[:] = 2
+    mk.P.capacity[:] = 0.3 * VALUE
+    need = int(mk.needs.add(district=0, value=VALUE, reach=VALUE / 400, start=11, end=2**30))
+    return mk, tendering.call_off(mk, [need], 10, 10 * 30.4375)
+
+
+def test_a_consortium_lead_is_interested_in_the_lot_like_any_bidder():
+    """Model.md submodel 8: the lead is chosen among organisations the lot fits (the keyed interest draw of a bid
+    of its own); the one with most spare capacity leads only if the lot fits it. Members need not: a consortium
+    brings together organisations whose range alone does not fit (BACP; Coulson in Third Sector, 2012)."""
+    mk, lots = _consortium_market(1.0)
+    assert len(tendering.take_bids(mk, lots, 10)[1]) == 1           # every organisation interested: a team forms
+    mk, lots = _consortium_market(0.5)
+    fit = bids.lot_fit(lots, np.zeros(12, np.int64), np.arange(12), mk.s.behaviour.lot_appeal_sd)
+    fits = fit < bids.interest_threshold(0.5)
+    assert fits.any() and not fits.all()
+    biggest = int(np.flatnonzero(~fits)[0])                          # the lot does not fit it ...
+    mk.P.capacity[biggest] = 0.45 * VALUE                            # ... and it has the most spare capacity
+    team = tendering.take_bids(mk, lots, 10)[1][0].team
+    assert team[0] != biggest and fits[team[0]]
+    assert team[0] == int(np.flatnonzero(fits)[0])                   # the first interested one (all else equal)
+    mk, lots = _consortium_market(0.5)
+    mk.P.band[fits] = 1                                              # no medium organisation the lot fits: no lead
+    assert tendering.take_bids(mk, lots, 10)[1] == []
 
 
 # --------------------------------------------------------------------------- bond costs

@@ -130,6 +130,29 @@ def interest_threshold(share: float) -> float:
     return NormalDist().inv_cdf(share)
 
 
+APPEAL_ROW, APPEAL_INDEX = 7, 2**39
+"""Keyed row and counter of a lot's own appeal draw (beyond every organisation's number, so no pair shares it)."""
+
+
+def lot_appeal(lots: Lots) -> np.ndarray:
+    """Each lot's appeal draw: standard normal, keyed by the lot (need and attempt), the same under every policy."""
+    return keyed_normals(lots.key, np.full(len(lots), APPEAL_INDEX, np.int64), (APPEAL_ROW,))[0]
+
+
+def lot_fit(lots: Lots, at: np.ndarray, org: np.ndarray, appeal_sd: float) -> np.ndarray:
+    """How well lot ``at`` fits organisation ``org`` (standard normal; lower: better).
+
+    The organisation's own keyed draw ``z₄`` less the lot's appeal ``a`` (district, service
+    fit: shared by every organisation), scaled so that the fit stays standard normal:
+    ``(z₄ − appeal_sd × a) / √(1 + appeal_sd²)``. ``lot_interest`` thus remains the average
+    chance that a lot interests an organisation, while appealing lots interest many at once.
+    """
+    z = keyed_normals(lots.key[at], org, (INTEREST_ROW,))[0]
+    if appeal_sd <= 0:
+        return z
+    return (z - appeal_sd * lot_appeal(lots)[at]) / np.sqrt(1.0 + appeal_sd**2)
+
+
 def spare_and_turnover(mk: Market, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Spare capacity (£/year of contract work) and turnover (other income plus contract work)."""
     P = mk.P

@@ -1,8 +1,9 @@
 """Consortia: small VCSE organisations bidding together behind a lead (seed 000, Bromley Well).
 
 A lead (a medium or larger VCSE organisation in the market, admitted where the route has
-admission, able to pay for the bid and the bond; of those, the one with most spare
-capacity) that did not bid alone forms a team with the best-quality organisations in the
+admission, able to pay for the bid and the bond, and interested in the lot by the same keyed
+draw as a bid of its own (the lot fits its services and plans); of those, the one with most
+spare capacity) that did not bid alone forms a team with the best-quality organisations in the
 lot's district that have bids left this round and can pay their part of the bid: up to
 ``consortium_core_members − 1`` medium or larger core members (seed 000 F63: five core
 members), then micro and small associate members, ``consortium_members`` in all. Each member **states its capability**:
@@ -28,7 +29,7 @@ import numpy as np
 from . import finance as fin
 from . import procurement as proc
 from .bids import (APPETITE_ROW, MIN_REACH_SHARE, NOISE_ROWS, assessed_quality, bid_cost, bid_margin, bid_terms, clarity,
-                   pay_bid_costs, spare_and_turnover, win_chance_estimate)
+                   interest_threshold, lot_fit, pay_bid_costs, spare_and_turnover, win_chance_estimate)
 from .market import Market
 from .population import ACTIVE
 from .rounds import Bids, Lots, Team
@@ -130,6 +131,7 @@ def consortium_bid(mk: Market, i: int, lots: Lots, pages: float, k: int, bidding
     lead_cost = bid_cost(pages, P.skill[:k], beh)
     lead_ok &= P.in_hand[:k] - lead_cost - bond * (pb.collateral_share + pb.premium_rate) - fee >= mk.bid_floor(slice(0, k))
     leads = np.flatnonzero(lead_ok)
+    leads = leads[lot_fit(lots, np.full(len(leads), i), leads, beh.lot_appeal_sd) < interest_threshold(beh.lot_interest)]
     member_cost = bid_cost(pages * MEMBER_PAGES_SHARE, P.skill[:k], beh)
     can_join = here & room & (P.in_hand[:k] - member_cost >= mk.bid_floor(slice(0, k)))
     if len(leads) == 0 or not can_join.any():

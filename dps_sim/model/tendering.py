@@ -18,8 +18,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import procurement as proc
-from .bids import (APPETITE_ROW, INTEREST_ROW, MIN_REACH_SHARE, bid_cost, interest_threshold, learn, offers, pay_bid_costs,
-                   spare_and_turnover, win_chance_estimate)
+from .bids import (APPETITE_ROW, MIN_REACH_SHARE, bid_cost, interest_threshold, learn, lot_fit, offers,
+                   pay_bid_costs, spare_and_turnover, win_chance_estimate)
 from .budget import fund_lots
 from .consortia import consortium_bids
 from .finance import MONTH_DAYS, bond_costs
@@ -249,29 +249,6 @@ def lot_caps(mk: Market, k: int, cost: np.ndarray) -> tuple[np.ndarray, np.ndarr
     bond_cap = np.minimum(cap, np.maximum(headroom, 0) / per_value * (1 + SLACK))
     waived = s.support.bond_waiver & ~P.private[:k]
     return cap, np.where(waived | (cap == -np.inf), cap, bond_cap)
-
-
-APPEAL_ROW, APPEAL_INDEX = 7, 2**39
-"""Keyed row and counter of a lot's own appeal draw (beyond every organisation's number, so no pair shares it)."""
-
-
-def lot_appeal(lots: Lots) -> np.ndarray:
-    """Each lot's appeal draw: standard normal, keyed by the lot (need and attempt), the same under every policy."""
-    return keyed_normals(lots.key, np.full(len(lots), APPEAL_INDEX, np.int64), (APPEAL_ROW,))[0]
-
-
-def lot_fit(lots: Lots, at: np.ndarray, org: np.ndarray, appeal_sd: float) -> np.ndarray:
-    """How well lot ``at`` fits organisation ``org`` (standard normal; lower: better).
-
-    The organisation's own keyed draw ``z₄`` less the lot's appeal ``a`` (district, service
-    fit: shared by every organisation), scaled so that the fit stays standard normal:
-    ``(z₄ − appeal_sd × a) / √(1 + appeal_sd²)``. ``lot_interest`` thus remains the average
-    chance that a lot interests an organisation, while appealing lots interest many at once.
-    """
-    z = keyed_normals(lots.key[at], org, (INTEREST_ROW,))[0]
-    if appeal_sd <= 0:
-        return z
-    return (z - appeal_sd * lot_appeal(lots)[at]) / np.sqrt(1.0 + appeal_sd**2)
 
 
 def take_bids(mk: Market, lots: Lots, m: int) -> tuple[Bids, list[Team]]:

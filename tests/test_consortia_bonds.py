@@ -11,6 +11,7 @@ import pytest
 from dps_sim.model import bids, consortia, procurement as proc, rounds, simulate, tendering
 from dps_sim.model.bids import assessed_quality
 from dps_sim.model.market import Market
+from dps_sim.model.stores import LIVE
 from dps_sim.scenario import Scenario
 from hand_made import one_district_market
 from dps_sim.scenario.schema import Behaviour
@@ -74,11 +75,11 @@ def test_the_lead_is_the_one_with_most_spare_capacity():
     assert consortia.lead_for(np.array([4, 7, 9]), np.array([1e5, 3e5, 3e5]), np.array([0.9, 0.2, 0.4])) == 9
 
 
-def _consortium_market(interest: float) -> tuple[Market, rounds.Lots]:
+def _consortium_market(interest: float, **over) -> tuple[Market, rounds.Lots]:
     """Twelve medium organisations, none able to take the £250k lot alone (spare capacity under half of it), so
     only a consortium can bid; the lot is called off (its keyed draws fixed) but not yet bid for."""
     mk = _market(providers=12, **{"support.consortia": True, "support.consortium_members": 5,
-                                  "support.consortium_core_members": 5, "behaviour.lot_interest": interest})
+                                  "support.consortium_core_members": 5, "behaviour.lot_interest": interest, **over})
     mk.P.band[:] = 2
     mk.P.capacity[:] = 0.3 * VALUE
     need = int(mk.needs.add(district=0, value=VALUE, reach=VALUE / 400, start=11, end=2**30))
@@ -103,6 +104,37 @@ def test_a_consortium_lead_is_interested_in_the_lot_like_any_bidder():
     mk, lots = _consortium_market(0.5)
     mk.P.band[fits] = 1                                              # no medium organisation the lot fits: no lead
     assert tendering.take_bids(mk, lots, 10)[1] == []
+
+
+def _expiring_consortium(mk: Market, lots: rounds.Lots, lead: int, member: int) -> None:
+    """``lead`` (a quarter of the work) and ``member`` hold the live consortium contract lot 0 re-lets."""
+    C = mk.contracts
+    c = C.add(need=int(lots.need[0]), lead=lead, consortium=True, annual_value=VALUE, original_value=VALUE, start=0,
+              end=11, reach=VALUE / 400, unit_cost=400.0, quality=3.0, status=LIVE, delivery=1.0)
+    mk.parties.add(contract=c, provider=lead, share=0.25, pay_share=0.25)
+    mk.parties.add(contract=c, provider=member, share=0.75, pay_share=0.75)
+    mk.P.committed[lead] += 0.25 * VALUE
+    mk.needs.contract[int(lots.need[0])] = c
+    incumbent, expiring, freed = tendering.incumbents(mk, lots.need[:1])
+    lots.incumbent[0], lots.expiring[0], lots.freed[0] = incumbent[0], expiring[0], freed[0]
+
+
+@pytest.mark.parametrize("interest", [1.0, 0.0])
+def test_an_incumbent_consortium_leads_its_own_relet_with_the_capacity_it_frees(interest):
+    """The incumbent rule (model.md submodel 6) for a consortium: the lead of the expiring contract considers its re-let
+    without an interest draw, leads the new team although another has more spare capacity, and counts its share of the
+    expiring work as spare; without the rule, the organisation with most spare capacity leads."""
+    for rule in (True, False):
+        mk, lots = _consortium_market(interest, **{"procurement.competitions.incumbent_relet": rule})
+        mk.P.capacity[9] = 0.4 * VALUE                                   # the most spare capacity, not the incumbent
+        _expiring_consortium(mk, lots, lead=4, member=7)
+        teams = tendering.take_bids(mk, lots, 10)[1]
+        if rule:
+            assert teams[0].team[0] == 4 and teams[0].stated[0] == pytest.approx(0.3 * VALUE)  # its spare with the freed work
+        elif interest:
+            assert teams[0].team[0] == 9
+        else:
+            assert teams == []                                           # no one interested, the incumbent included
 
 
 # --------------------------------------------------------------------------- bond costs

@@ -3,7 +3,9 @@
 A lead (a medium or larger VCSE organisation in the market, admitted where the route has
 admission, able to pay for the bid and the bond, and interested in the lot by the same keyed
 draw as a bid of its own (the lot fits its services and plans); of those, the one with most
-spare capacity) that did not bid alone forms a team with the best-quality organisations in the
+spare capacity; at an expiry re-let the lead of the expiring contract, which considers its
+re-let without the draw, and every party counts its share of the expiring work as spare, as an
+incumbent bidding alone does) that did not bid alone forms a team with the best-quality organisations in the
 lot's district that have bids left this round and can pay their part of the bid: up to
 ``consortium_core_members − 1`` medium or larger core members (seed 000 F63: five core
 members), then micro and small associate members, ``consortium_members`` in all. Each member **states its capability**:
@@ -33,6 +35,7 @@ from .bids import (APPETITE_ROW, MIN_REACH_SHARE, NOISE_ROWS, assessed_quality, 
 from .market import Market
 from .population import ACTIVE
 from .rounds import Bids, Lots, Team
+from .stores import LIVE
 from .streams import keyed_normals
 
 MEMBER_PAGES_SHARE = 0.25
@@ -75,6 +78,23 @@ def lead_for(leads: np.ndarray, spare: np.ndarray, skill: np.ndarray) -> int:
     """The lead: of the organisations able to lead (and to carry the bond), the one with the most spare
     capacity, which takes the largest part of the work and its risk (F42); ties to the better bid writer."""
     return int(leads[np.lexsort((-skill, -spare))[0]])
+
+
+def freed_by_expiring(mk: Market, lots: Lots, i: int, team: np.ndarray) -> np.ndarray:
+    """£/year of capacity that lot ``i``'s expiring contract frees for each of ``team``: its share of that
+    contract's work. An incumbent team counts it as spare, as an incumbent bidding alone does (issue 12)."""
+    freed = np.zeros(len(team))
+    c = int(lots.expiring[i])
+    C, Pt = mk.contracts, mk.parties
+    if c < 0 or not mk.s.procurement.competitions.incumbent_relet or C.status[c] != LIVE:
+        return freed
+    if not C.consortium[c]:
+        freed[team == C.lead[c]] = C.original_value[c]
+        return freed
+    rows = np.flatnonzero(Pt.view("contract") == c)
+    for who, share in zip(Pt.view("provider")[rows].tolist(), Pt.share[rows].tolist()):
+        freed[team == who] += share * C.original_value[c]
+    return freed
 
 
 def choose_members(pool: np.ndarray, band: np.ndarray, quality: np.ndarray, lead: int, core: int, most: int) -> np.ndarray:
@@ -131,12 +151,13 @@ def consortium_bid(mk: Market, i: int, lots: Lots, pages: float, k: int, bidding
     lead_cost = bid_cost(pages, P.skill[:k], beh)
     lead_ok &= P.in_hand[:k] - lead_cost - bond * (pb.collateral_share + pb.premium_rate) - fee >= mk.bid_floor(slice(0, k))
     leads = np.flatnonzero(lead_ok)
-    leads = leads[lot_fit(lots, np.full(len(leads), i), leads, beh.lot_appeal_sd) < interest_threshold(beh.lot_interest)]
+    own = (leads == lots.incumbent[i]) & s.procurement.competitions.incumbent_relet  # an incumbent lead considers its re-let
+    leads = leads[(lot_fit(lots, np.full(len(leads), i), leads, beh.lot_appeal_sd) < interest_threshold(beh.lot_interest)) | own]
     member_cost = bid_cost(pages * MEMBER_PAGES_SHARE, P.skill[:k], beh)
     can_join = here & room & (P.in_hand[:k] - member_cost >= mk.bid_floor(slice(0, k)))
     if len(leads) == 0 or not can_join.any():
         return None
-    lead = lead_for(leads, P.capacity[leads] - P.committed[leads], P.skill[leads])
+    lead = int(lots.incumbent[i]) if own.any() else lead_for(leads, P.capacity[leads] - P.committed[leads], P.skill[leads])
     members = choose_members(np.flatnonzero(can_join), P.band, P.quality, lead, sup.consortium_core_members,
                              sup.consortium_members)
     if len(members) == 0:
@@ -145,6 +166,7 @@ def consortium_bid(mk: Market, i: int, lots: Lots, pages: float, k: int, bidding
     # each member decides on its share of the team as first proposed
     team = np.concatenate([[lead], members])
     spare, turnover = spare_and_turnover(mk, team)
+    spare = spare + freed_by_expiring(mk, lots, i, team)
     stated = stated_capability(spare, P.income[team] * P.income_factor[team], sup.member_capability)
     work = split_by_capacity(stated, value)
     appetite = keyed_normals(key, members, (APPETITE_ROW,))[0]

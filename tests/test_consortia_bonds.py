@@ -55,6 +55,45 @@ def test_each_member_is_paid_its_own_cost_plus_the_shared_margin():
     np.testing.assert_allclose(pay * price / (work * cost), 1.1)
 
 
+def test_a_lead_that_prices_below_cost_bears_the_shortfall():
+    """F42 ("Risk is not transferred. It remains with the umbrella organisation"): with the price at 90% of what
+    the team's work costs, each member is still paid its own cost and the lead takes the whole loss; with
+    ``cover`` 1 (``consortium_risk: shared``) every party gets the same ratio."""
+    work, cost = np.array([0.5, 0.3, 0.2]), np.array([300.0, 500.0, 400.0])
+    team_cost = (work * cost).sum()
+    pay = consortia.pay_shares(work, cost, cover=0.9)
+    assert pay.sum() == pytest.approx(1.0)
+    np.testing.assert_allclose(pay[1:] * 0.9 * team_cost, (work * cost)[1:])       # members: own cost, exactly
+    assert pay[0] * 0.9 * team_cost == pytest.approx(0.9 * team_cost - (work * cost)[1:].sum())
+    np.testing.assert_allclose(consortia.pay_shares(work, cost, cover=1.3), consortia.pay_shares(work, cost))
+    # a price so low that members' costs exceed it: members share all of it, the lead nothing
+    pay = consortia.pay_shares(np.array([0.1, 0.9]), np.array([100.0, 100.0]), cover=0.5)
+    assert pay.tolist() == pytest.approx([0.0, 1.0])
+
+
+@pytest.mark.parametrize("risk", ["lead", "shared"])
+def test_consortium_members_are_paid_what_their_work_costs_when_the_lead_underprices(risk):
+    """The same rule in a real consortium bid: direct-cost pricing at a 10% discount leaves the price under the
+    team's full cost (overheads unpriced); paid by their pay shares, members cover their own delivery cost
+    (contracts.party_costs: share × reach × own unit cost × (1 + overhead rate)) only with ``consortium_risk: lead``."""
+    mk, lots = _consortium_market(1.0, **{"behaviour.margin_mean": -0.1, "behaviour.margin_sd": 0.0,
+                                          "support.consortium_risk": risk})
+    mk.P.full_cost[:] = False
+    mk.P.capacity[0] = 0.45 * VALUE                                  # the lead (too little to bid alone), most work
+    bids_, teams = tendering.take_bids(mk, lots, 10)
+    assert teams[0].team[0] == 0
+    t, price = teams[0], float(bids_.price[bids_.who < 0][0])
+    reach = float(bids_.reach[bids_.who < 0][0])
+    own = t.shares * reach * mk.P.cost_per_user[t.team] * mk.cost_factor * (1 + mk.s.finance.overhead_rate)
+    paid = t.pay * price
+    assert paid.sum() == pytest.approx(price) and price < own.sum()
+    if risk == "lead":
+        np.testing.assert_allclose(paid[1:], own[1:], rtol=1e-9)
+        assert paid[0] < own[0]
+    else:
+        assert (paid[1:] < own[1:]).all()
+
+
 def test_members_join_on_expected_value_like_any_bid():
     """A member joins only if its share of the gain at the team's chance of winning covers its own bid cost."""
     yes = consortia.joins(np.array([0.1, 0.001]), 0.3, 0.15, 1_000_000.0, np.array([2_000.0, 2_000.0]),
@@ -183,6 +222,21 @@ def test_turnover_test_is_waived_below_the_set_value_and_on_grants():
     assert proc.meets_turnover(np.array([5_000.0]), 20_000.0, 2.0, exempt_below=25_000.0)[0]
     s = Scenario.model_validate({"name": "g", "procurement": {"route": "grant"}})
     assert proc.turnover_exempt_below(s.procurement) == np.inf
+
+
+def test_with_consortia_only_a_possible_lead_applies_to_join_the_dps_for_them():
+    """Admission rule (model.md, Applications): with consortia on, a VCSE that could not take a small lot alone
+    applies only if it could lead a consortium (medium or larger): a lead must be admitted, a member need not
+    (consortia.py), so a micro or small organisation would pay for a questionnaire that does nothing for it."""
+    from dps_sim.model import admission
+    mk = one_district_market(6, VALUE, market={"private_share": 0.0}, **{"support.consortia": True,
+                             "procurement.admission.apply_probability": 1.0})
+    mk.P.admitted[:] = False
+    mk.P.capacity[:] = 1.0                                           # nobody could take a lot alone
+    mk.P.band[:] = [0, 1, 2, 3, 1, 2]
+    apps = admission.applications(mk, 0, 0.0)
+    assert sorted(apps.who.tolist()) == [2, 3, 5]
+    assert mk.flows["bid_costs"][[0, 1, 4]].tolist() == [0.0, 0.0, 0.0]
 
 
 def test_micro_organisations_apply_and_win_grants():

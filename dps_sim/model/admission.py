@@ -46,8 +46,8 @@ def applications(mk: Market, m: int, day: float) -> Applications | None:
     lv = s.procurement.competitions.lot_value     # a small lot it could take (not the median lot)
     small_lot = lv.median * np.exp(lv.sigma * float(ndtri(adm.useful_lot_quantile)))
     useful = P.capacity[:k] >= MIN_REACH_SHARE * small_lot
-    if s.support.consortia:
-        useful |= ~P.private[:k]
+    if s.support.consortia:   # it could lead a consortium: a lead must be admitted, a member need not (consortia.py)
+        useful |= ~P.private[:k] & (P.band[:k] >= 2)
     idx = np.flatnonzero(eligible & useful)
     cost = bid_cost(adm.questionnaire_pages, P.skill[idx], s.behaviour)
     afford = P.in_hand[idx] - cost >= mk.bid_floor(idx)

@@ -273,6 +273,7 @@ class Support(Frozen):
     consortium_core_members: int = _f(1, "organisations", "core members of a consortium, the lead included: the others are medium or larger VCSE organisations (seed 000 F63: five core members); 1: the lead alone, every other member micro or small", ge=1, le=50)
     member_capability: Share = _f(0.5, "share of own income", "most new work a consortium member states it can take on, as a share of its own yearly income (the work is shared by these statements); assumption: sweep 0.25-1")
     consortium_pass_on_days: int = _f(15, "days", "delay before the lead passes payment on to members", ge=0, le=MAX_DAYS)
+    consortium_risk: Literal["lead", "shared"] = _f("lead", "", "who bears a consortium price below the cost of its work: the lead, each member being paid at least what its work costs it (seed 003 F42: 'Risk is not transferred. It remains with the umbrella organisation'), or every party alike, each paid its own cost times the same price ratio (shared, the rule before 4 December 2026); swept in bond_consortium_assumptions.yaml")
 
 
 class Scenario(Frozen):

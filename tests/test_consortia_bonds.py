@@ -55,20 +55,18 @@ def test_each_member_is_paid_its_own_cost_plus_the_shared_margin():
     np.testing.assert_allclose(pay * price / (work * cost), 1.1)
 
 
-def test_a_lead_that_prices_below_cost_bears_the_shortfall():
-    """F42 ("Risk is not transferred. It remains with the umbrella organisation"): with the price at 90% of what
-    the team's work costs, each member is still paid its own cost and the lead takes the whole loss; with
-    ``cover`` 1 (``consortium_risk: shared``) every party gets the same ratio."""
-    work, cost = np.array([0.5, 0.3, 0.2]), np.array([300.0, 500.0, 400.0])
-    team_cost = (work * cost).sum()
-    pay = consortia.pay_shares(work, cost, cover=0.9)
-    assert pay.sum() == pytest.approx(1.0)
-    np.testing.assert_allclose(pay[1:] * 0.9 * team_cost, (work * cost)[1:])       # members: own cost, exactly
-    assert pay[0] * 0.9 * team_cost == pytest.approx(0.9 * team_cost - (work * cost)[1:].sum())
-    np.testing.assert_allclose(consortia.pay_shares(work, cost, cover=1.3), consortia.pay_shares(work, cost))
-    # a price so low that members' costs exceed it: members share all of it, the lead nothing
-    pay = consortia.pay_shares(np.array([0.1, 0.9]), np.array([100.0, 100.0]), cover=0.5)
-    assert pay.tolist() == pytest.approx([0.0, 1.0])
+def test_members_quote_their_own_cost_and_the_lead_prices_the_rest():
+    """F42 ("Risk is not transferred. It remains with the umbrella organisation"): each member's part is priced
+    at what it costs the member, overheads included, plus the margin only if it is positive; the lead prices its
+    own part as any bid (here direct cost, 10% below it) and adds the bond's cost, which it carries."""
+    parts = np.array([200.0, 100.0, 50.0])                     # direct cost per user of each party's part
+    priced, pay = consortia.members_quote(parts, False, -0.1, 0.15, 0.02)
+    total = priced * 0.9                                        # the price per user once the lead's margin is applied
+    assert total == pytest.approx((200 * 0.9 + 150 * 1.15) * 1.02)
+    np.testing.assert_allclose(pay[1:] * total, parts[1:] * 1.15)    # members: their full cost, no loss
+    assert pay.sum() == pytest.approx(1.0) and pay[0] * total < parts[0]
+    priced, pay = consortia.members_quote(parts, True, 0.2, 0.15, 0.0)
+    np.testing.assert_allclose(pay, parts / parts.sum())       # full cost and a positive margin: one ratio for all
 
 
 @pytest.mark.parametrize("risk", ["lead", "shared"])

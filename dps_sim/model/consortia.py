@@ -17,9 +17,10 @@ lead's chance of winning, net of its own bid cost (a quarter of the pages), agai
 appetite draw, and only if it can pay that cost without going below its own risk floor
 (:meth:`.Market.bid_floor`). The team prices at its members' share-weighted cost plus one
 margin, its bid is written by its best writer, and **each member is paid its own cost plus that shared margin** (its pay share:
-work share × own unit cost ÷ the team's unit cost), and never less than what its work costs it: a lead that
-prices below cost (or leaves overheads unpriced) bears the shortfall (``consortium_risk: lead``; seed 003
-F42: "Risk is not transferred. It remains with the umbrella organisation"). The lead carries the bond, its fee and
+work share × own unit cost ÷ the team's unit cost). With ``consortium_risk: lead`` (default; seed 003 F42:
+"Risk is not transferred. It remains with the umbrella organisation") each member instead quotes what its
+part costs it, overheads included (plus the margin if positive), and is paid that quote; the lead prices its
+own part as it prices any bid and bears the risk of that price (:func:`members_quote`). The lead carries the bond, its fee and
 premiums (seed 000: 5 core and 23 associate members).
 
 Consortia are formed lot by lot after the individual bids of the round, in the order of the
@@ -62,20 +63,26 @@ def stated_capability(spare: np.ndarray, income: np.ndarray, share: float, lead_
     return stated
 
 
-def pay_shares(work: np.ndarray, unit_cost: np.ndarray, cover: float = 1.0) -> np.ndarray:
-    """Shares of the payment (sum to 1; the lead first): each party's own cost of its work times the same ratio.
-    ``cover`` is the price as a multiple of what the team's work costs it; below 1 (the lead priced below cost)
-    each member is still paid what its work costs and the lead bears the shortfall (risk stays with the lead,
-    seed 003 F42). ``cover`` 1 gives every party the same ratio, losses included."""
+def pay_shares(work: np.ndarray, unit_cost: np.ndarray) -> np.ndarray:
+    """Shares of the payment: each party's own cost of its work plus the same margin (sums to 1)."""
     cost = np.asarray(work, dtype=float) * np.asarray(unit_cost, dtype=float)
-    if cost.sum() <= 0:
-        return np.asarray(work, dtype=float)
-    pay = cost / cost.sum()
-    if cover < 1.0 and len(pay) > 1:
-        members = pay[1:] / cover
-        members *= min(1.0, 1.0 / members.sum())
-        pay = np.concatenate([[1.0 - members.sum()], members])
-    return pay
+    return cost / cost.sum() if cost.sum() > 0 else np.asarray(work, dtype=float)
+
+
+def members_quote(parts: np.ndarray, lead_full_cost: bool, margin: float, overhead_rate: float,
+                  load: float) -> tuple[float, np.ndarray]:
+    """The team's price per user before the lead's margin, and the pay shares, when risk stays with the lead
+    (``consortium_risk: lead``; seed 003 F42). ``parts`` is each party's direct cost per user (lead first).
+    Each member quotes what its part costs it, overheads included, plus the lead's margin if that is positive;
+    the lead prices its own part as it prices any bid (full or direct cost, its margin, which may be below
+    cost) and adds the bond's cost, which it carries. Each member is paid its quote; the lead the rest."""
+    parts = np.asarray(parts, dtype=float)
+    quote = parts * (1.0 + overhead_rate) * (1.0 + max(margin, 0.0))
+    quote[0] = parts[0] * (1.0 + overhead_rate if lead_full_cost else 1.0) * (1.0 + margin)
+    total = quote.sum() * (1.0 + load)
+    pay = quote / total
+    pay[0] = 1.0 - pay[1:].sum()
+    return total / (1.0 + margin), pay
 
 
 def joins(gain_share: np.ndarray, win_chance: float, value_share: float, contract_value: float, cost: np.ndarray,
@@ -204,14 +211,17 @@ def consortium_bid(mk: Market, i: int, lots: Lots, pages: float, k: int, bidding
     margin = bid_margin(full, z[[2]], beh)  # the lead prices for the team
     ambition = float(np.clip(1.05 + 0.15 * (P.skill[lead] - 0.5) + beh.ambition_sd * z[3], 0.8, 1.4))
     load = float(fin.bond_price_load(bond, value, pb.premium_rate, pb.arrangement_fee, length))
-    priced = unit_cost * (1.0 + s.finance.overhead_rate if full[0] else 1.0) * mk.cost_factor * (1.0 + load)
+    if sup.consortium_risk == "lead":                           # members quote their own cost, the lead prices the rest
+        priced, pay = members_quote(shares * P.cost_per_user[team] * mk.cost_factor, bool(full[0]), float(margin[0]),
+                                    s.finance.overhead_rate, load)
+    else:                                                       # one ratio of price to cost for every party
+        priced = unit_cost * (1.0 + s.finance.overhead_rate if full[0] else 1.0) * mk.cost_factor * (1.0 + load)
+        pay = pay_shares(shares, P.cost_per_user[team])
     terms = bid_terms(value, reach, np.array([stated.sum()]), np.array([priced]), margin, np.array([ambition]))
-    overhead = 1.0 + s.finance.overhead_rate                   # what delivery costs a party, per £ of direct cost
-    cover = (priced / (unit_cost * mk.cost_factor) * (1.0 + margin[0]) / overhead) if sup.consortium_risk == "lead" else 1.0
     quality = float((shares * P.quality[team]).sum())
     writer = team[[int(np.argmax(P.skill[team]))]]              # the team's best writer writes the bid
     panel = assessed_quality(np.array([quality]), P.skill[writer], z[[0]], beh, clarity(mk, writer))
     row = dict(price=float(terms.price[0]), reach=float(terms.reach[0]), valid=bool(terms.valid[0]),
                panel=float(panel[0]), quality=quality, unit_cost=unit_cost, delivery_z=float(z[5]),
                lottery_z=float(z[6]))
-    return Team(team=team, shares=shares, pay=pay_shares(shares, P.cost_per_user[team], cover), stated=stated), row
+    return Team(team=team, shares=shares, pay=pay, stated=stated), row

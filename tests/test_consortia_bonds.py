@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dps_sim.model import bids, consortia, procurement as proc, rounds, simulate, tendering
+from dps_sim.model import award, bids, consortia, procurement as proc, rounds, simulate, tendering
 from dps_sim.model.bids import assessed_quality
 from dps_sim.model.market import Market
 from dps_sim.model.stores import LIVE
@@ -172,6 +172,23 @@ def test_an_incumbent_consortium_leads_its_own_relet_with_the_capacity_it_frees(
             assert teams[0].team[0] == 9
         else:
             assert teams == []                                           # no one interested, the incumbent included
+
+
+def test_an_incumbent_consortium_is_awarded_its_relet_with_the_work_it_frees():
+    """The incumbent rule at award (model.md submodel 6): while the expiring contract is live, each party's room at
+    award counts its share of that work as free, as at bid time and as for an incumbent bidding alone."""
+    mk, lots = _consortium_market(1.0, **{"behaviour.margin_sd": 0.0})
+    mk.P.capacity[:] = 0.2 * VALUE                                     # no one has room for more than a fifth
+    _expiring_consortium(mk, lots, lead=4, member=7)
+    mk.P.committed[7] += 0.75 * VALUE
+    mk.P.capacity[[4, 7]] = [0.25 * VALUE, 0.75 * VALUE]               # the expiring work fills the two incumbents
+    bids_, teams = tendering.take_bids(mk, lots, 10)
+    assert teams and teams[0].team[0] == 4
+    rnd = rounds.Round(lots=lots, bids=bids_, teams=teams)
+    award.close_round(mk, rnd, 10 * 30.4375 + 30)
+    assert mk.contracts.status[int(lots.expiring[0])] == LIVE          # the award is made before the old contract ends
+    won = np.flatnonzero(mk.contracts.view("need") == int(lots.need[0]))
+    assert len(won) == 2 and mk.contracts.lead[won[-1]] == 4 and mk.contracts.consortium[won[-1]]
 
 
 # --------------------------------------------------------------------------- bond costs

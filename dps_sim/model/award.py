@@ -29,6 +29,7 @@ from ..scenario.schema import Weights
 from . import finance as fin
 from .bids import QUALITY_SCALE_MAX
 from .budget import schedule
+from .consortia import freed_by_expiring
 from .market import Market
 from .negotiation import able_offers, best_rated
 from .population import ACTIVE
@@ -285,7 +286,7 @@ def try_award(mk: Market, rnd: Round, i: int, j: int, bond: float, awards: Award
     if cons is not None:
         if (P.status[team] != ACTIVE).any():
             return False
-        room = (P.capacity[team] - P.committed[team]).clip(min=0)
+        room = (P.capacity[team] - P.committed[team] + freed_by_expiring(mk, L, i, cons.team)).clip(min=0)
         if np.minimum(room, cons.stated).sum() < price:      # each party's stated capability, if it still has it
             return False
     collateral = bond * s.contracts.performance_bond.collateral_share

@@ -15,12 +15,13 @@ proportion to stated capability, so no member is given more than it stated. Each
 **chooses to join on expected value**, like any bid: its share of the contract's gain at the
 lead's chance of winning, net of its own bid cost (a quarter of the pages), against its own
 appetite draw, and only if it can pay that cost without going below its own risk floor
-(:meth:`.Market.bid_floor`). The team prices at its members' share-weighted cost plus one
-margin, its bid is written by its best writer, and **each member is paid its own cost plus that shared margin** (its pay share:
-work share × own unit cost ÷ the team's unit cost). With ``consortium_risk: lead`` (default; seed 003 F42:
-"Risk is not transferred. It remains with the umbrella organisation") each member instead quotes what its
-part costs it, overheads included (plus the margin if positive), and is paid that quote; the lead prices its
-own part as it prices any bid and bears the risk of that price (:func:`members_quote`). The lead carries the bond, its fee and
+(:meth:`.Market.bid_floor`). Its bid is written by its best writer. **Pay** (``consortium_risk``):
+with ``lead`` (default; seed 003 F42: "Risk is not transferred. It remains with the umbrella
+organisation") each member quotes what its part costs it, overheads included (plus the margin if
+positive), and is paid that quote; the lead prices its own part as it prices any bid and bears the
+risk of that price (:func:`members_quote`). With ``shared`` the team prices at its members'
+share-weighted cost plus one margin and each member is paid its own cost plus that margin (its pay
+share: work share × own unit cost ÷ the team's unit cost, :func:`pay_shares`). The lead carries the bond, its fee and
 premiums (seed 000: 5 core and 23 associate members).
 
 Consortia are formed lot by lot after the individual bids of the round, in the order of the

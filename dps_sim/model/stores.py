@@ -139,6 +139,6 @@ def new_parties() -> Columns:
         "contract": (np.int32, -1),
         "provider": (np.int32, -1),
         "share": (np.float64, 0.0),          # share of the work
-        "pay_share": (np.float64, 0.0),      # share of the payment (a consortium: own cost plus the shared margin)
+        "pay_share": (np.float64, 0.0),      # share of the payment (a consortium: consortia.members_quote, or pay_shares under 'shared')
         "active": (np.bool_, True),
     })

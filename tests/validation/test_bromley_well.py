@@ -31,6 +31,7 @@ from dps_sim.experiment import compare
 from dps_sim.experiment.seeds import replication_seed
 from dps_sim.experiment.stats import mean_interval, paired_difference
 from dps_sim.model.engine import simulate
+from dps_sim.model.population import EXIT_INSOLVENT
 from dps_sim.scenario import Scenario, load_scenario
 from dps_sim.scenario.loading import resolve_policy
 
@@ -66,7 +67,7 @@ def members_minus_others(providers) -> float:
     """Insolvency rate of small VCSE consortium members minus that of other small VCSEs (initial ones)."""
     small = (providers.band <= 1) & ~providers.private & (providers.entry_month == 0)
     members, others = small & providers.consortium_member, small & ~providers.consortium_member
-    insolvent = providers.exit_cause == 1
+    insolvent = providers.exit_cause == EXIT_INSOLVENT
     return float(insolvent[members].mean() - insolvent[others].mean()) if members.any() else float("nan")
 
 

@@ -103,18 +103,24 @@ def lead_for(leads: np.ndarray, spare: np.ndarray, skill: np.ndarray) -> int:
 def freed_by_expiring(mk: Market, lots: Lots, i: int, team: np.ndarray) -> np.ndarray:
     """£/year of capacity that lot ``i``'s expiring contract frees for each of ``team``: its share of that
     contract's work. An incumbent team counts it as spare, as an incumbent bidding alone does (issue 12)."""
-    freed = np.zeros(len(team))
     c = int(lots.expiring[i])
+    if c < 0 or not mk.s.procurement.competitions.incumbent_relet or mk.contracts.status[c] != LIVE:
+        return np.zeros(len(team))
+    return work_of(mk, c, team)
+
+
+def work_of(mk: Market, c: int, who: np.ndarray) -> np.ndarray:
+    """£/year of contract ``c``'s work that each of ``who`` delivers: all of it for a sole provider, a party's
+    share of it in a consortium (what its ``committed`` drops by when the contract ends)."""
     C, Pt = mk.contracts, mk.parties
-    if c < 0 or not mk.s.procurement.competitions.incumbent_relet or C.status[c] != LIVE:
-        return freed
+    work = np.zeros(len(who))
     if not C.consortium[c]:
-        freed[team == C.lead[c]] = C.original_value[c]
-        return freed
+        work[who == C.lead[c]] = C.original_value[c]
+        return work
     rows = np.flatnonzero(Pt.view("contract") == c)
-    for who, share in zip(Pt.view("provider")[rows].tolist(), Pt.share[rows].tolist()):
-        freed[team == who] += share * C.original_value[c]
-    return freed
+    for party, share in zip(Pt.view("provider")[rows].tolist(), Pt.share[rows].tolist()):
+        work[who == party] += share * C.original_value[c]
+    return work
 
 
 def choose_members(pool: np.ndarray, band: np.ndarray, quality: np.ndarray, lead: int, core: int, most: int) -> np.ndarray:

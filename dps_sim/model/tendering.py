@@ -21,7 +21,7 @@ from . import procurement as proc
 from .bids import (APPETITE_ROW, MIN_REACH_SHARE, bid_cost, interest_threshold, learn, lot_fit, offers,
                    pay_bid_costs, spare_and_turnover, win_chance_estimate)
 from .budget import fund_lots
-from .consortia import consortium_bids
+from .consortia import consortium_bids, work_of
 from .finance import MONTH_DAYS, bond_costs
 from .market import OPEN_ENDED, Market
 from .population import ACTIVE
@@ -149,7 +149,7 @@ def incumbents(mk: Market, need: np.ndarray) -> tuple[np.ndarray, np.ndarray, np
     ``incumbent_relet`` off (the rule before issue 12) the incumbent is still named, for the
     retention KPI, but frees nothing and is treated like any other candidate.
     """
-    C, Pt = mk.contracts, mk.parties
+    C = mk.contracts
     n = len(need)
     incumbent, expiring, freed = np.full(n, -1, np.int64), np.full(n, -1, np.int64), np.zeros(n)
     if n == 0:
@@ -161,8 +161,7 @@ def incumbents(mk: Market, need: np.ndarray) -> tuple[np.ndarray, np.ndarray, np
     incumbent[live], expiring[live] = C.lead[cl], cl
     freed[live] = C.original_value[cl]
     for j in np.flatnonzero(C.consortium[cl]):                       # the lead's share of a consortium's work
-        rows = np.flatnonzero((Pt.view("contract") == cl[j]) & (Pt.view("provider") == incumbent[live[j]]))
-        freed[live[j]] = float(Pt.share[rows].sum()) * C.original_value[cl[j]]
+        freed[live[j]] = float(work_of(mk, int(cl[j]), incumbent[live[j]:live[j] + 1])[0])
     if not mk.s.procurement.competitions.incumbent_relet:
         freed[:] = 0.0
     return incumbent, expiring, freed
